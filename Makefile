@@ -1,0 +1,59 @@
+# The README's first two commands: `make demo` and `make test`. Both set up everything
+# they need on a fresh machine (a virtualenv from the lock file; Chromium from apt for tests).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+APT_GET := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
+
+.PHONY: install demo test lint check pytest pytest-sqlite pytest-postgres chromium bench clean
+
+$(STAMP):
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	@echo "Serving the demo on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/)"
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+chromium:
+	@test -x /usr/bin/chromium || { $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq chromium; }
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: install
+	DJANGO_SETTINGS_MODULE=masthead.settings.test $(BIN)/python manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=masthead.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+pytest-sqlite: install chromium
+	DATABASE_URL= $(BIN)/pytest
+
+pytest-postgres: install chromium
+	@if $(BIN)/python scripts/service_up.py postgres; then \
+		DATABASE_URL=$(PG_URL) $(BIN)/pytest; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL is required in CI but nothing answers on 127.0.0.1:5432"; exit 1; \
+	else \
+		echo "SKIPPED: the PostgreSQL run (no PostgreSQL on 127.0.0.1:5432)"; \
+	fi
+
+pytest: pytest-sqlite pytest-postgres
+
+test: lint check pytest
+
+bench: install
+	bench/article
+
+clean:
+	rm -rf $(VENV) var test-results

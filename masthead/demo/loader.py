@@ -1,0 +1,193 @@
+"""Builds the demo publication in the database. Every step finds before it creates, so a
+second run changes nothing (and leaves alone whatever an editor changed since)."""
+
+import os
+from io import BytesIO
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.images import ImageFile
+from django.db import transaction
+from django.utils.html import format_html
+from wagtail.images import get_image_model
+from wagtail.models import Collection, Page, Site
+from wagtail.rich_text import RichText
+
+from masthead.news.models import (
+    ArticleAuthor,
+    ArticlePage,
+    Author,
+    HomePage,
+    SectionPage,
+    SeriesIndexPage,
+    SeriesPage,
+    Sponsor,
+)
+
+from .content import Article, Catalogue, load_catalogue
+from .images import lead_image
+
+DEMO_PASSWORD_ENV = "MASTHEAD_DEMO_PASSWORD"
+DEFAULT_DEMO_PASSWORD = "masthead-demo"  # noqa: S105 - a local demo, printed on start
+
+
+@dataclass
+class Report:
+    created: list[str] = field(default_factory=list)
+
+    def add(self, what: str) -> None:
+        self.created.append(what)
+
+
+def demo_password() -> str:
+    return os.environ.get(DEMO_PASSWORD_ENV) or DEFAULT_DEMO_PASSWORD
+
+
+@transaction.atomic
+def load_demo(catalogue: Catalogue | None = None) -> Report:
+    catalogue = catalogue or load_catalogue()
+    report = Report()
+    home = _home(catalogue, report)
+    sections = {s["slug"]: _child(home, SectionPage, s, report) for s in catalogue.sections}
+    series_index = _child(
+        home,
+        SeriesIndexPage,
+        {"slug": "series", "title": "Series", "intro": "Our running series."},
+        report,
+    )
+    series = {s["slug"]: _child(series_index, SeriesPage, s, report) for s in catalogue.series}
+    authors = {a["slug"]: _snippet(Author, a, report) for a in catalogue.authors}
+    sponsors = {s["slug"]: _snippet(Sponsor, s, report) for s in catalogue.sponsors}
+    for article in sorted(catalogue.articles, key=lambda a: a.published):
+        _article(article, sections, series, authors, sponsors, report)
+    _users(report)
+    return report
+
+
+def _home(catalogue: Catalogue, report: Report) -> HomePage:
+    home = HomePage.objects.first()
+    if home is None:
+        root = Page.get_first_root_node()
+        # Wagtail's installer leaves a placeholder "Welcome" page (and a site on it); it has no
+        # place in a publication, and it holds the slug we want.
+        for placeholder in root.get_children().filter(content_type__model="page"):
+            if not placeholder.get_children().exists():
+                placeholder.delete()
+        home = root.add_child(
+            instance=HomePage(
+                title=catalogue.publication["name"],
+                slug="home",
+                intro=catalogue.publication["tagline"],
+            )
+        )
+        report.add("home page")
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        Site.objects.create(
+            hostname="localhost",
+            port=80,
+            root_page=home,
+            is_default_site=True,
+            site_name=catalogue.publication["name"],
+        )
+        report.add("site")
+    elif site.root_page_id != home.pk:
+        site.root_page = home
+        site.site_name = catalogue.publication["name"]
+        site.save()
+        report.add("site root")
+    return home
+
+
+def _child(parent: Page, model, data: dict, report: Report):
+    existing = model.objects.child_of(parent).filter(slug=data["slug"]).first()
+    if existing:
+        return existing
+    page = parent.add_child(
+        instance=model(
+            title=data["title"], slug=data["slug"], intro=data.get("intro", ""), show_in_menus=True
+        )
+    )
+    page.save_revision().publish()
+    report.add(f"{model.__name__} {data['slug']}")
+    return page
+
+
+def _snippet(model, data: dict, report: Report):
+    fields = {k: v for k, v in data.items() if k != "slug" and hasattr(model, k)}
+    instance, created = model.objects.get_or_create(slug=data["slug"], defaults=fields)
+    if created:
+        report.add(f"{model.__name__} {data['slug']}")
+    return instance
+
+
+def _image(article: Article):
+    image_model = get_image_model()
+    title = f"Demo: {article.slug}"
+    image = image_model.objects.filter(title=title).first()
+    if image:
+        return image
+    collection = Collection.get_first_root_node()
+    data = lead_image(seed=article.slug, hue=article.image_hue, label=article.image_label)
+    image = image_model(title=title, description=article.image_alt, collection=collection)
+    image.file = ImageFile(BytesIO(data), name=f"{article.slug[:80]}.jpg")
+    image.save()
+    return image
+
+
+def _body(article: Article) -> list[tuple]:
+    stream = []
+    for block in article.body:
+        if block.kind == "paragraph":
+            stream.append(("paragraph", RichText(format_html("<p>{}</p>", block.text))))
+        elif block.kind == "subheading":
+            stream.append(("subheading", block.text))
+        else:
+            stream.append(("pull_quote", {"quote": block.text, "attribution": block.attribution}))
+    return stream
+
+
+def _article(article: Article, sections, series, authors, sponsors, report: Report) -> None:
+    section = sections[article.section]
+    if ArticlePage.objects.child_of(section).filter(slug=article.slug).exists():
+        return
+    page = ArticlePage(
+        title=article.headline,
+        slug=article.slug,
+        deck=article.decks[0],
+        deck_second=article.decks[1] if len(article.decks) > 1 else "",
+        series=series.get(article.series),
+        lead_image=_image(article),
+        lead_image_caption=article.caption,
+        lead_image_credit=article.credit,
+        dateline=article.dateline,
+        published_at=article.published,
+        updated_at=article.updated,
+        body=_body(article),
+        access=article.access,
+        sponsor=sponsors.get(article.sponsor),
+        search_description=article.decks[0],
+    )
+    for order, slug in enumerate(article.authors):
+        page.article_authors.add(ArticleAuthor(author=authors[slug], sort_order=order))
+    page.topics.add(*article.topics)
+    section.add_child(instance=page)
+    page.save_revision().publish()
+    ArticlePage.objects.filter(pk=page.pk).update(first_published_at=article.published)
+    report.add(f"article {article.slug}")
+
+
+def _users(report: Report) -> None:
+    users = get_user_model()
+    if not users.objects.filter(username="admin").exists():
+        users.objects.create_superuser(
+            username="admin", email="admin@example.com", password=demo_password()
+        )
+        report.add("user admin")
+    if not users.objects.filter(username="editor").exists():
+        editor = users.objects.create_user(
+            username="editor", email="editor@example.com", password=demo_password()
+        )
+        editor.groups.add(Group.objects.get(name="Editors"))
+        report.add("user editor")

@@ -1,0 +1,364 @@
+"""The content model: a home page, sections holding articles, series that give articles
+their kicker, and the Author and Sponsor snippets."""
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from taggit.models import Tag, TaggedItemBase
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import StreamField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from .blocks import ArticleBodyBlock
+from .dateline import with_dateline
+from .share import share_links
+from .structured_data import ArticleFacts, Person, news_article, to_script_json
+
+PAGE_SIZE = 10
+
+
+class Access(models.TextChoices):
+    """Who may read an article. The paywall enforces it; here it is only recorded."""
+
+    FREE = "free", "Free to everyone"
+    METERED = "metered", "Metered (counts towards the monthly allowance)"
+    SUBSCRIBERS = "subscribers", "Subscribers only"
+
+
+def paginate(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def live_articles():
+    return (
+        ArticlePage.objects.live()
+        .public()
+        .select_related("series", "sponsor", "lead_image")
+        .order_by("-published_at", "-pk")
+    )
+
+
+class Author(index.Indexed, models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    role = models.CharField(max_length=120, blank=True)
+    bio = models.TextField(blank=True)
+    photo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("role"), FieldPanel("bio")]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_url(self):
+        return f"/authors/{self.slug}/"
+
+
+class Sponsor(models.Model):
+    """Who commissioned a piece of sponsored content, and the disclosure readers see."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    logo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    url = models.URLField(blank=True)
+    disclosure = models.TextField(
+        help_text="Shown under 'About sponsored content' on every sponsored article."
+    )
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("logo"),
+        FieldPanel("url"),
+        FieldPanel("disclosure"),
+    ]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class HomePage(RoutablePageMixin, Page):
+    intro = models.CharField(max_length=250, blank=True)
+    lead_article = models.ForeignKey(
+        "news.ArticlePage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The story at the top of the home page. Empty: the latest article.",
+    )
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("lead_article")]
+    subpage_types = ["news.SectionPage", "news.SeriesIndexPage"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        articles = live_articles().descendant_of(self)
+        lead = self.lead_article if self.lead_article and self.lead_article.live else None
+        lead = lead or articles.first()
+        sections = []
+        for section in SectionPage.objects.live().child_of(self).order_by("path"):
+            latest = articles.child_of(section)
+            if lead:
+                latest = latest.exclude(pk=lead.pk)
+            sections.append((section, list(latest[:4])))
+        context.update(lead=lead, sections=sections)
+        return context
+
+    @path("authors/<slug:slug>/", name="author")
+    def author_page(self, request, slug):
+        author = get_object_or_404(Author, slug=slug)
+        articles = live_articles().descendant_of(self).filter(article_authors__author=author)
+        return self.render(
+            request,
+            template="news/author_page.html",
+            context_overrides={"author": author, "articles": paginate(request, articles)},
+        )
+
+    @path("topics/<slug:slug>/", name="topic")
+    def topic_page(self, request, slug):
+        topic = get_object_or_404(Tag, slug=slug)
+        articles = live_articles().descendant_of(self).filter(tagged_items__tag=topic)
+        page = paginate(request, articles.distinct())
+        if not page.object_list:
+            raise Http404("No articles on this topic")
+        return self.render(
+            request,
+            template="news/topic_page.html",
+            context_overrides={"topic": topic, "articles": page},
+        )
+
+
+class SectionPage(Page):
+    intro = models.CharField(max_length=250, blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["news.HomePage"]
+    subpage_types = ["news.ArticlePage"]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["articles"] = paginate(request, live_articles().child_of(self))
+        return context
+
+
+class SeriesIndexPage(Page):
+    intro = models.CharField(max_length=250, blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["news.HomePage"]
+    subpage_types = ["news.SeriesPage"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["series_list"] = SeriesPage.objects.live().child_of(self).order_by("title")
+        return context
+
+
+class SeriesPage(Page):
+    """A running series; its title is the kicker above each of its articles."""
+
+    intro = models.TextField(blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["news.SeriesIndexPage"]
+    subpage_types = []
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["articles"] = paginate(request, live_articles().filter(series=self))
+        return context
+
+
+class ArticlePageTag(TaggedItemBase):
+    content_object = ParentalKey(
+        "news.ArticlePage", related_name="tagged_items", on_delete=models.CASCADE
+    )
+
+
+class ArticleAuthor(Orderable):
+    """Authors in byline order; an inline panel keeps the order editors choose."""
+
+    page = ParentalKey("news.ArticlePage", related_name="article_authors", on_delete=models.CASCADE)
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="+")
+
+    panels = [FieldPanel("author")]
+
+
+class ArticlePage(RoutablePageMixin, Page):
+    """A story. The page title is the headline."""
+
+    series = models.ForeignKey(
+        SeriesPage,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="articles",
+        help_text="Shown as the kicker above the headline.",
+    )
+    deck = models.CharField(max_length=250, blank=True, help_text="The first standfirst line.")
+    deck_second = models.CharField(
+        "second deck", max_length=250, blank=True, help_text="An optional second line."
+    )
+    lead_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lead_image_caption = models.CharField("caption", max_length=400, blank=True)
+    lead_image_credit = models.CharField("credit", max_length=200, blank=True)
+    dateline = models.CharField(
+        max_length=80, blank=True, help_text="Place names in capitals, e.g. WASHINGTON/SEOUL."
+    )
+    published_at = models.DateTimeField("first published", default=timezone.now)
+    updated_at = models.DateTimeField("updated", null=True, blank=True)
+    body = StreamField(ArticleBodyBlock())
+    topics = ClusterTaggableManager(through=ArticlePageTag, blank=True)
+    access = models.CharField(max_length=12, choices=Access.choices, default=Access.METERED)
+    sponsor = models.ForeignKey(
+        Sponsor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="articles",
+        help_text="Set only for sponsored content: the article is labelled everywhere.",
+    )
+
+    content_panels = [
+        FieldPanel("series"),
+        FieldPanel("title", heading="Headline"),
+        MultiFieldPanel([FieldPanel("deck"), FieldPanel("deck_second")], heading="Decks"),
+        MultiFieldPanel(
+            [
+                FieldPanel("lead_image"),
+                FieldPanel("lead_image_caption"),
+                FieldPanel("lead_image_credit"),
+            ],
+            heading="Lead photo",
+        ),
+        InlinePanel("article_authors", heading="Authors", label="Author", min_num=1),
+        FieldPanel("dateline"),
+        FieldPanel("body"),
+        FieldPanel("topics"),
+        MultiFieldPanel(
+            [FieldPanel("published_at"), FieldPanel("updated_at")], heading="Dates"
+        ),
+        MultiFieldPanel([FieldPanel("access"), FieldPanel("sponsor")], heading="Access"),
+    ]
+    search_fields = Page.search_fields + [
+        index.SearchField("deck"),
+        index.SearchField("body"),
+        index.FilterField("access"),
+    ]
+    parent_page_types = ["news.SectionPage"]
+    subpage_types = []
+
+    @property
+    def headline(self):
+        return self.title
+
+    @property
+    def decks(self):
+        return [d for d in (self.deck, self.deck_second) if d]
+
+    @property
+    def section(self):
+        return self.get_parent().specific_deferred
+
+    @cached_property
+    def authors(self):
+        return [item.author for item in self.article_authors.select_related("author")]
+
+    def body_blocks(self):
+        """The body as rendered HTML pieces, the dateline leading the first paragraph.
+
+        A list rather than one string so that later code can choose how many pieces a
+        reader receives."""
+        pieces = []
+        dateline_done = False
+        for block in self.body:
+            html = str(block.render())
+            if block.block_type == "paragraph" and not dateline_done:
+                html = with_dateline(html, self.dateline)
+                dateline_done = True
+            pieces.append(mark_safe(html))  # noqa: S308 - rendered by Wagtail's own blocks
+        return pieces
+
+    def related_articles(self, limit=4):
+        """Same series first (newest first), then articles sharing the most topics."""
+        others = live_articles().exclude(pk=self.pk)
+        related = list(others.filter(series=self.series_id)[:limit]) if self.series_id else []
+        topic_ids = list(self.tagged_items.values_list("tag_id", flat=True))
+        if len(related) < limit and topic_ids:
+            by_topic = (
+                others.exclude(pk__in=[a.pk for a in related])
+                .filter(tagged_items__tag_id__in=topic_ids)
+                .annotate(shared_topics=Count("tagged_items"))
+                .order_by("-shared_topics", "-published_at")
+            )
+            related += list(by_topic[: limit - len(related)])
+        return related
+
+    def structured_data(self, request, url, image_url):
+        facts = ArticleFacts(
+            headline=self.title,
+            description=self.deck,
+            url=url,
+            published=timezone.localtime(self.published_at),
+            modified=timezone.localtime(self.updated_at) if self.updated_at else None,
+            section=self.section.title,
+            publisher=settings.MASTHEAD_SITE_NAME,
+            publisher_url=request.build_absolute_uri("/"),
+            authors=[
+                Person(a.name, request.build_absolute_uri(a.get_url())) for a in self.authors
+            ],
+            image_urls=[image_url] if image_url else [],
+            keywords=[t.name for t in self.topics.all()],
+            sponsor=self.sponsor.name if self.sponsor else None,
+        )
+        return to_script_json(news_article(facts))
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        url = request.build_absolute_uri(self.get_url(request))
+        og_image_url = None
+        if self.lead_image:
+            rendition = self.lead_image.get_rendition("fill-1200x630")
+            og_image_url = request.build_absolute_uri(rendition.url)
+        context.update(
+            canonical_url=url,
+            og_image_url=og_image_url,
+            json_ld=self.structured_data(request, url, og_image_url),
+            share_links=share_links(url, self.title),
+            related=self.related_articles(),
+        )
+        return context
+
+    @path("")
+    def article(self, request):
+        return self.render(request)
+
+    @path("print/", name="print")
+    def print_view(self, request):
+        return self.render(request, template="news/article_page_print.html")
