@@ -40,7 +40,7 @@ pytest-sqlite: install chromium
 	DATABASE_URL= $(BIN)/pytest
 
 pytest-postgres: install chromium
-	@if $(BIN)/python scripts/service_up.py postgres; then \
+	@if $(BIN)/python tests/services.py postgres; then \
 		DATABASE_URL=$(PG_URL) $(BIN)/pytest; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL is required in CI but nothing answers on 127.0.0.1:5432"; exit 1; \

@@ -2,8 +2,8 @@
 second run changes nothing (and leaves alone whatever an editor changed since)."""
 
 import os
-from io import BytesIO
 from dataclasses import dataclass, field
+from io import BytesIO
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -28,7 +28,7 @@ from masthead.news.models import (
 from .content import Article, Catalogue, load_catalogue
 from .images import lead_image
 
-DEMO_PASSWORD_ENV = "MASTHEAD_DEMO_PASSWORD"
+DEMO_PASSWORD_ENV = "MASTHEAD_DEMO_PASSWORD"  # noqa: S105 - a variable name
 DEFAULT_DEMO_PASSWORD = "masthead-demo"  # noqa: S105 - a local demo, printed on start
 
 

@@ -261,9 +261,7 @@ class ArticlePage(RoutablePageMixin, Page):
         FieldPanel("dateline"),
         FieldPanel("body"),
         FieldPanel("topics"),
-        MultiFieldPanel(
-            [FieldPanel("published_at"), FieldPanel("updated_at")], heading="Dates"
-        ),
+        MultiFieldPanel([FieldPanel("published_at"), FieldPanel("updated_at")], heading="Dates"),
         MultiFieldPanel([FieldPanel("access"), FieldPanel("sponsor")], heading="Access"),
     ]
     search_fields = Page.search_fields + [
@@ -330,9 +328,7 @@ class ArticlePage(RoutablePageMixin, Page):
             section=self.section.title,
             publisher=settings.MASTHEAD_SITE_NAME,
             publisher_url=request.build_absolute_uri("/"),
-            authors=[
-                Person(a.name, request.build_absolute_uri(a.get_url())) for a in self.authors
-            ],
+            authors=[Person(a.name, request.build_absolute_uri(a.get_url())) for a in self.authors],
             image_urls=[image_url] if image_url else [],
             keywords=[t.name for t in self.topics.all()],
             sponsor=self.sponsor.name if self.sponsor else None,

@@ -1,0 +1,39 @@
+"""axe-core finds nothing serious or critical on the pages readers see most."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
+
+BLOCKING = {"serious", "critical"}
+
+
+def describe(violations):
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            lines.append(f"    {', '.join(map(str, node['target']))}: {node['html']}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    "which",
+    ["home", "section", "article", "sponsored_article", "print_view"],
+)
+def test_page_has_no_serious_or_critical_accessibility_violations(
+    page, live_server, publication, which
+):
+    path = {
+        "home": "/",
+        "section": publication.world.url,
+        "article": publication.lead.url,
+        "sponsored_article": publication.sponsored.url,
+        "print_view": publication.lead.url + "print/",
+    }[which]
+    page.goto(live_server.url + path, wait_until="networkidle")
+
+    results = Axe().run(page)
+
+    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
+    assert not blocking, f"axe on {path}:\n{describe(blocking)}"

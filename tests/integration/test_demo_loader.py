@@ -1,0 +1,54 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+from wagtail.images import get_image_model
+from wagtail.models import Page, PageLogEntry, Revision, Site
+
+from masthead.demo.content import load_catalogue
+from masthead.news.models import ArticlePage, Author, HomePage, SeriesPage, Sponsor
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    return {
+        "pages": Page.objects.count(),
+        "revisions": Revision.objects.count(),
+        "log": PageLogEntry.objects.count(),
+        "images": get_image_model().objects.count(),
+        "authors": Author.objects.count(),
+        "sponsors": Sponsor.objects.count(),
+        "users": get_user_model().objects.count(),
+        "sites": list(Site.objects.values_list("root_page_id", "is_default_site")),
+    }
+
+
+def test_load_demo_builds_the_publication_and_a_second_run_changes_nothing(capsys):
+    call_command("load_demo")
+    first = snapshot()
+    call_command("load_demo")
+    assert snapshot() == first
+    assert "nothing changed" in capsys.readouterr().out
+
+    catalogue = load_catalogue()
+    assert ArticlePage.objects.live().count() == len(catalogue.articles) >= 24
+    assert SeriesPage.objects.live().count() == len(catalogue.series)
+    home = HomePage.objects.get()
+    assert Site.objects.get(is_default_site=True).root_page_id == home.pk
+    assert ArticlePage.objects.filter(sponsor__isnull=False).count() >= 2
+    assert all(a.lead_image_id for a in ArticlePage.objects.all())
+    users = get_user_model().objects
+    assert users.get(username="admin").is_superuser
+    editor = users.get(username="editor")
+    assert not editor.is_superuser
+    assert editor.groups.filter(name="Editors").exists()
+
+
+def test_demo_article_serves_with_its_published_date(client):
+    call_command("load_demo")
+    article = ArticlePage.objects.live().order_by("published_at").first()
+    response = client.get(article.url)
+    assert response.status_code == 200
+    published = timezone.localtime(article.published_at).isoformat()
+    assert f'datetime="{published}"' in response.content.decode()
