@@ -127,6 +127,7 @@ def test_related_articles_put_the_series_first_then_shared_topics(site, client):
 
 def test_home_page_leads_with_the_newest_story_and_lists_sections(site, client):
     soup = soup_of(client, "/")
+    assert len(soup.select(".card--lead")) == 1
     lead = soup.select_one(".lead-story .card__headline")
     assert lead.get_text() == "Seoul and Jakarta sign pact"
     sections = [h.get_text(strip=True) for h in soup.select(".home-section__title")]
