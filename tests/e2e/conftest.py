@@ -1,6 +1,7 @@
 """Browser tests: Debian's Chromium driven by Playwright (sync API) against pytest-django's
 live server, on a small publication each test builds for itself."""
 
+import contextlib
 import io
 import os
 import re
@@ -9,6 +10,29 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.images import ImageFile
+from django.utils import timezone
+from PIL import Image as PILImage
+from PIL import ImageDraw
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import sync_playwright
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.images import get_image_model
+from wagtail.models import Collection, Locale, Page, Site
+from wagtail.rich_text import RichText
+
+from masthead.news.models import (
+    ArticleAuthor,
+    ArticlePage,
+    Author,
+    HomePage,
+    SectionPage,
+    SeriesIndexPage,
+    SeriesPage,
+    Sponsor,
+)
 
 # Playwright's sync API keeps an event loop running in the test thread; Django would then
 # refuse every ORM call made from that thread (the fixtures and the tests make several).
@@ -26,7 +50,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-RESULTS_DIR = Path("test-results")
+RESULTS_DIR = Path("test-results")  # under the rootdir: screenshots of failed tests
 
 
 # --- Browser -------------------------------------------------------------------------------
@@ -44,7 +68,6 @@ def pytest_runtest_makereport(item, call):
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -68,13 +91,14 @@ def new_page(browser, request):
     yield open_page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
-        RESULTS_DIR.mkdir(exist_ok=True)
+        results = request.config.rootpath / RESULTS_DIR
+        results.mkdir(exist_ok=True)
         name = re.sub(r"[^\w.-]+", "_", request.node.name)
         for n, context in enumerate(contexts):
-            suffix = f"-{n}" if n else ""
-            for page in context.pages:
-                page.screenshot(path=str(RESULTS_DIR / f"{name}{suffix}.png"), full_page=True)
-                break
+            suffix = f"-{n}" if n else ""  # a second context (e.g. without JavaScript)
+            for page in context.pages[:1]:
+                with contextlib.suppress(PlaywrightError):
+                    page.screenshot(path=str(results / f"{name}{suffix}.png"), full_page=True)
     for context in contexts:
         context.close()
 
@@ -116,11 +140,6 @@ LEAD_QUOTE_BY = "Minister Han, at the signing"
 def _wagtail_roots():
     """The tree root, root collection and default locale. Migrations create them, but
     transactional tests flush every table after each test, so later tests recreate them."""
-    from wagtail.coreutils import get_supported_content_language_variant
-    from wagtail.models import Collection, Locale, Page
-
-    from django.conf import settings
-
     Locale.objects.get_or_create(
         language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
     )
@@ -134,10 +153,6 @@ def _wagtail_roots():
 
 def _home(title):
     """As masthead.demo.loader._home: drop Wagtail's welcome page, root the site at home."""
-    from wagtail.models import Site
-
-    from masthead.news.models import HomePage
-
     root = _wagtail_roots()
     for placeholder in root.get_children().filter(content_type__model="page"):
         placeholder.delete()
@@ -161,11 +176,6 @@ def _publish(parent, page):
 
 
 def _image(title, description):
-    from django.core.files.images import ImageFile
-    from PIL import Image as PILImage
-    from PIL import ImageDraw
-    from wagtail.images import get_image_model
-
     picture = PILImage.new("RGB", (1600, 900), (32, 84, 140))
     draw = ImageDraw.Draw(picture)
     draw.ellipse([500, 150, 1100, 750], fill=(220, 170, 60))
@@ -179,10 +189,6 @@ def _image(title, description):
 
 
 def _article(section, title, *, when, authors, topics=(), **fields):
-    from wagtail.rich_text import RichText
-
-    from masthead.news.models import ArticleAuthor, ArticlePage
-
     body = fields.pop("body", None) or [
         ("paragraph", RichText(f"<p>{title}: the first paragraph.</p>")),
         ("paragraph", RichText(f"<p>{title}: the second paragraph.</p>")),
@@ -197,12 +203,6 @@ def _article(section, title, *, when, authors, topics=(), **fields):
 
 @pytest.fixture
 def publication(transactional_db):
-    from django.core.cache import cache
-    from django.utils import timezone
-    from wagtail.images import get_image_model
-    from wagtail.rich_text import RichText
-
-    from masthead.news.models import Author, SectionPage, SeriesIndexPage, SeriesPage, Sponsor
 
     cache.clear()  # Wagtail caches the site's root paths; the tables were just flushed
     home = _home("The Test Gazette")

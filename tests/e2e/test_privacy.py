@@ -5,16 +5,15 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
 
-def test_no_request_leaves_the_site_on_home_article_and_print_pages(
-    page, live_server, publication
-):
+def test_no_request_leaves_the_site_on_home_article_and_print_pages(page, live_server, publication):
     requests, failures = [], []
     page.on("request", lambda request: requests.append(request.url))
     page.on("requestfailed", lambda request: failures.append(request.url))
     page.on(
         "response",
-        lambda response: response.status >= 400
-        and failures.append(f"{response.status} {response.url}"),
+        lambda response: (
+            response.status >= 400 and failures.append(f"{response.status} {response.url}")
+        ),
     )
 
     page.goto(live_server.url + "/", wait_until="networkidle")

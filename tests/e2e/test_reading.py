@@ -16,9 +16,7 @@ def article_url(live_server, article):
     return live_server.url + article.url
 
 
-def test_reader_goes_from_home_page_to_article_and_sees_its_anatomy(
-    page, live_server, publication
-):
+def test_reader_goes_from_home_page_to_article_and_sees_its_anatomy(page, live_server, publication):
     lead = publication.lead
     url = article_url(live_server, lead)
     page.goto(live_server.url + "/")
@@ -32,8 +30,10 @@ def test_reader_goes_from_home_page_to_article_and_sees_its_anatomy(
     for name in ("Share on Facebook", "Share on LinkedIn", "Share on X", "Share by e-mail"):
         href = share.get_by_role("link", name=name).get_attribute("href")
         assert encoded in href, f"{name}: {href} lacks {encoded}"
-    assert share.get_by_role("link", name="Share by e-mail").get_attribute("href").startswith(
-        "mailto:"
+    assert (
+        share.get_by_role("link", name="Share by e-mail")
+        .get_attribute("href")
+        .startswith("mailto:")
     )
     print_href = share.get_by_role("link", name="Print").get_attribute("href")
     assert urljoin(url, print_href) == url + "print/"
@@ -60,7 +60,7 @@ def test_reader_goes_from_home_page_to_article_and_sees_its_anatomy(
     expect(figure.locator("figcaption .credit")).to_have_text(lead.lead_image_credit)
 
     # 5. The dateline opens the first paragraph; the byline carries machine-readable time.
-    paragraphs = article.locator(".article__body > p")
+    paragraphs = article.locator(".article__body > p, .article__body > .paywalled-content > p")
     expect(paragraphs.first).to_have_text(f"SEOUL/JAKARTA -- {LEAD_PARAGRAPHS[0]}")
     expect(paragraphs).to_have_text(
         [f"SEOUL/JAKARTA -- {LEAD_PARAGRAPHS[0]}", *LEAD_PARAGRAPHS[1:]]
@@ -152,3 +152,32 @@ def test_article_reads_the_same_with_javascript_disabled(new_page, live_server, 
     expect(without_js.get_by_role("heading", level=1)).to_have_text(publication.lead.title)
     for paragraph in LEAD_PARAGRAPHS:
         assert paragraph in text
+
+
+def test_reader_browses_by_section_author_and_topic(page, live_server, publication):
+    lead, world = publication.lead, publication.world
+    page.goto(live_server.url + "/")
+
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="World").click()
+    page.wait_for_url(article_url(live_server, world))
+    expect(page.get_by_role("heading", level=1)).to_have_text(world.title)
+    sections = page.get_by_role("navigation", name="Sections")
+    expect(sections.get_by_role("link", name="World")).to_have_attribute("aria-current", "page")
+    expect(page.locator("main .card__headline")).to_have_text(
+        [lead.title, publication.world_brief.title]
+    )
+
+    page.locator("main").get_by_role("link", name=lead.title).click()
+    page.wait_for_url(article_url(live_server, lead))
+    page.locator(".byline").get_by_role("link", name=publication.author.name).click()
+    page.wait_for_url(live_server.url + publication.author.get_url())
+    expect(page.get_by_role("heading", level=1)).to_have_text(publication.author.name)
+    expect(page.locator("main").get_by_role("link", name=lead.title)).to_be_visible()
+
+    page.go_back()
+    page.get_by_role("navigation", name="Topics").get_by_role("link", name="Ports").click()
+    page.wait_for_url(live_server.url + "/topics/ports/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ports")
+    expect(page.locator("main .card__headline")).to_have_text(
+        [lead.title, publication.world_brief.title]
+    )
