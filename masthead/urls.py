@@ -5,9 +5,13 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from masthead.readers import urls as reader_urls
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("account/", include(reader_urls)),
+    path("subscribe/", reader_urls.subscribe, name="subscribe"),
 ]
 
 if settings.MASTHEAD_SERVE_MEDIA:

@@ -80,13 +80,15 @@ def body(paragraphs=10, prefix="Paragraph"):
     return stream
 
 
-def make_article(section, title="A headline", *, authors=(), days_ago=0, **fields):
+def make_article(
+    section, title="A headline", *, authors=(), days_ago=0, prefix="Paragraph", **fields
+):
     defaults = {
         "slug": title.lower().replace(" ", "-").replace("'", ""),
         "deck": f"The deck of {title}",
         "dateline": "SEOUL",
         "published_at": timezone.now() - timedelta(days=days_ago),
-        "body": body(),
+        "body": body(prefix=prefix),
     }
     defaults.update(fields)
     topics = defaults.pop("topics", [])

@@ -1,6 +1,8 @@
 """The content model: a home page, sections holding articles, series that give articles
 their kicker, and the Author and Sponsor snippets."""
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import models
@@ -8,6 +10,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -19,12 +22,22 @@ from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from masthead.access.gate import article_decision, meter_settings
+from masthead.access.teaser import teaser_length
+
 from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
 from .share import share_links
 from .structured_data import ArticleFacts, Person, news_article, to_script_json
 
 PAGE_SIZE = 10
+# The one class on the paywalled part of a body; JSON-LD's hasPart points at it.
+PAYWALLED_CLASS = "paywalled-content"
+
+
+class BodyPiece(NamedTuple):
+    kind: str
+    html: str
 
 
 class Access(models.TextChoices):
@@ -288,10 +301,10 @@ class ArticlePage(RoutablePageMixin, Page):
     def authors(self):
         return [item.author for item in self.article_authors.select_related("author")]
 
-    def body_blocks(self):
-        """The body as rendered HTML pieces, the dateline leading the first paragraph.
+    def body_pieces(self) -> list[BodyPiece]:
+        """The body as rendered pieces, the dateline leading the first paragraph.
 
-        A list rather than one string so that later code can choose how many pieces a
+        A list rather than one string so that the paywall can choose how many pieces a
         reader receives."""
         pieces = []
         dateline_done = False
@@ -300,7 +313,7 @@ class ArticlePage(RoutablePageMixin, Page):
             if block.block_type == "paragraph" and not dateline_done:
                 html = with_dateline(html, self.dateline)
                 dateline_done = True
-            pieces.append(mark_safe(html))  # noqa: S308 - rendered by Wagtail's own blocks
+            pieces.append(BodyPiece(block.block_type, mark_safe(html)))  # noqa: S308 - Wagtail's own blocks
         return pieces
 
     def related_articles(self, limit=4):
@@ -319,6 +332,7 @@ class ArticlePage(RoutablePageMixin, Page):
         return related
 
     def structured_data(self, request, url, image_url):
+        """Identical for every reader: search engines see what readers see described."""
         facts = ArticleFacts(
             headline=self.title,
             description=self.deck,
@@ -332,11 +346,31 @@ class ArticlePage(RoutablePageMixin, Page):
             image_urls=[image_url] if image_url else [],
             keywords=[t.name for t in self.topics.all()],
             sponsor=self.sponsor.name if self.sponsor else None,
+            paywalled_selector=None if self.access == Access.FREE else f".{PAYWALLED_CLASS}",
         )
         return to_script_json(news_article(facts))
 
+    def reading(self, request) -> dict:
+        """What this reader receives of the body: the whole of it, or the teaser and the
+        paywall. The text beyond the teaser is never rendered for a reader without access."""
+        decision = article_decision(request, self)
+        pieces = self.body_pieces()
+        if decision.full:
+            split = (
+                len(pieces)
+                if self.access == Access.FREE
+                else teaser_length([p.kind for p in pieces], self.teaser_paragraphs(request))
+            )
+            return {"access": decision, "teaser": pieces[:split], "rest": pieces[split:]}
+        split = teaser_length([p.kind for p in pieces], self.teaser_paragraphs(request))
+        return {"access": decision, "teaser": pieces[:split], "rest": []}
+
+    def teaser_paragraphs(self, request) -> int:
+        return meter_settings(request).teaser_paragraphs
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
+        context.update(self.reading(request))
         url = request.build_absolute_uri(self.get_url(request))
         og_image_url = None
         if self.lead_image:
@@ -351,10 +385,17 @@ class ArticlePage(RoutablePageMixin, Page):
         )
         return context
 
+    def private_response(self, response):
+        """What this response holds depends on who asked: no shared cache may keep it."""
+        if self.access != Access.FREE:
+            patch_cache_control(response, private=True)
+            patch_vary_headers(response, ["Cookie"])
+        return response
+
     @path("")
     def article(self, request):
-        return self.render(request)
+        return self.private_response(self.render(request))
 
     @path("print/", name="print")
     def print_view(self, request):
-        return self.render(request, template="news/article_page_print.html")
+        return self.private_response(self.render(request, template="news/article_page_print.html"))

@@ -31,6 +31,7 @@ class ArticleFacts:
     image_urls: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     sponsor: str | None = None
+    paywalled_selector: str | None = None  # None: free to read
 
 
 def news_article(facts: ArticleFacts) -> dict:
@@ -55,6 +56,13 @@ def news_article(facts: ArticleFacts) -> dict:
         data["image"] = facts.image_urls
     if facts.keywords:
         data["keywords"] = facts.keywords
+    data["isAccessibleForFree"] = facts.paywalled_selector is None
+    if facts.paywalled_selector:
+        data["hasPart"] = {
+            "@type": "WebPageElement",
+            "isAccessibleForFree": False,
+            "cssSelector": facts.paywalled_selector,
+        }
     if facts.sponsor:
         data["sponsor"] = {"@type": "Organization", "name": facts.sponsor}
     return data

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "masthead.core",
     "masthead.readers",
     "masthead.news",
+    "masthead.access",
+    "masthead.campaigns",
     "masthead.demo",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -68,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "masthead.access.middleware.ReaderMiddleware",
 ]
 
 ROOT_URLCONF = "masthead.urls"
@@ -84,6 +87,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "masthead.core.context_processors.site",
+                "masthead.campaigns.context_processors.campaigns",
+                "wagtail.contrib.settings.context_processors.settings",
             ],
         },
     },
@@ -95,6 +100,11 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Take the write lock at BEGIN, so concurrent meter writes queue instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 10}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -139,6 +149,14 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# The paywall
+MASTHEAD_METER_STORE = os.environ.get("MASTHEAD_METER_STORE", "masthead.access.meter.db")
+MASTHEAD_READER_COOKIE = "mh_reader"
+MASTHEAD_SUBSCRIBE_URL = os.environ.get("MASTHEAD_SUBSCRIBE_URL", "/subscribe/")
+# How many reverse proxies in front of the app append to X-Forwarded-For (nginx: 1).
+MASTHEAD_TRUSTED_PROXY_HOPS = int(os.environ.get("MASTHEAD_TRUSTED_PROXY_HOPS", "0"))
+MASTHEAD_CRAWLER_DNS_TIMEOUT = float(os.environ.get("MASTHEAD_CRAWLER_DNS_TIMEOUT", "1.0"))
 
 # Wagtail
 MASTHEAD_SITE_NAME = os.environ.get("MASTHEAD_SITE_NAME", "The Meridian Ledger")

@@ -14,4 +14,11 @@ MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
 ALLOWED_HOSTS = ["*"]
 WAGTAILADMIN_BASE_URL = "http://testserver"
 if not os.environ.get("DATABASE_URL"):
-    DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}  # noqa: F405
+    # A file, not :memory:, so concurrent threads in the meter race tests really queue on
+    # SQLite's write lock as production does.
+    DATABASES["default"] = {  # noqa: F405
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": VAR_DIR / "test.sqlite3",  # noqa: F405
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        "TEST": {"NAME": VAR_DIR / f"test-db-{os.getpid()}.sqlite3"},  # noqa: F405
+    }

@@ -1,0 +1,152 @@
+"""One contract, every meter store: the database store on the suite's database (SQLite in
+the first pass of `make test`, PostgreSQL in the second) and the Redis store."""
+
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+
+from masthead.access.meter.base import MeterUnavailable
+from masthead.access.meter.db import MeterStore as DbStore
+from masthead.access.meter.redis import MeterStore as RedisStore
+from masthead.access.models import MeterEntry
+from masthead.access.periods import MeterWindow
+
+# Redis expires keys by the wall clock, so the periods are placed around the real now.
+NOW = datetime.now(UTC).replace(microsecond=0)
+NOVEMBER = MeterWindow(start=NOW - timedelta(days=14), expires=NOW + timedelta(days=16))
+DECEMBER = MeterWindow(start=NOVEMBER.expires, expires=NOVEMBER.expires + timedelta(days=31))
+
+
+class MeterStoreContract:
+    """Subclasses provide a `store` fixture."""
+
+    def consume(self, store, article, allowance=3, reader="a:reader", window=NOVEMBER, now=NOW):
+        return store.consume(
+            reader_key=reader, article_id=article, allowance=allowance, window=window, now=now
+        )
+
+    def test_counts_until_the_allowance_then_refuses(self, store):
+        results = [self.consume(store, article) for article in (1, 2, 3, 4)]
+        assert [(r.admitted, r.used) for r in results] == [
+            (True, 1),
+            (True, 2),
+            (True, 3),
+            (False, 3),
+        ]
+        assert [r.remaining for r in results] == [2, 1, 0, 0]
+
+    def test_rereading_a_counted_article_is_free_even_when_exhausted(self, store):
+        for article in (1, 2, 3):
+            self.consume(store, article)
+        again = self.consume(store, 2)
+        assert again.already_counted and not again.admitted and again.used == 3
+
+    def test_readers_are_counted_separately(self, store):
+        self.consume(store, 1, allowance=1, reader="a:one")
+        other = self.consume(store, 2, allowance=1, reader="a:two")
+        assert other.admitted and other.used == 1
+
+    def test_a_new_period_starts_from_zero(self, store):
+        for article in (1, 2, 3):
+            self.consume(store, article)
+        december = DECEMBER.start + timedelta(days=1)
+        result = self.consume(store, 1, window=DECEMBER, now=december)
+        assert result.admitted and result.used == 1
+
+    def test_rolling_window_forgets_reads_that_slid_out(self, store):
+        self.consume(store, 1, allowance=1, now=NOW - timedelta(days=10))
+        window = MeterWindow(start=NOW - timedelta(days=7), expires=NOW + timedelta(days=7))
+        result = self.consume(store, 2, allowance=1, window=window)
+        assert result.admitted and result.used == 1
+
+    def test_zero_allowance_admits_nothing(self, store):
+        result = self.consume(store, 1, allowance=0)
+        assert not result.admitted and result.used == 0
+
+    def test_merge_carries_anonymous_reads_over_to_the_account(self, store):
+        self.consume(store, 1, reader="a:anon")
+        self.consume(store, 2, reader="a:anon")
+        self.consume(store, 2, reader="u:7", allowance=10)
+        store.merge(from_key="a:anon", into_key="u:7", window=NOVEMBER)
+        assert self.consume(store, 1, reader="u:7", allowance=10).already_counted
+        result = self.consume(store, 3, reader="u:7", allowance=10)
+        assert result.admitted and result.used == 3
+        assert self.consume(store, 1, reader="a:anon").admitted  # the old id starts afresh
+
+    def test_merge_into_itself_changes_nothing(self, store):
+        self.consume(store, 1)
+        store.merge(from_key="a:reader", into_key="a:reader", window=NOVEMBER)
+        assert self.consume(store, 1).already_counted
+
+    def test_purge_forgets_old_reads(self, store):
+        self.consume(store, 1, now=NOW - timedelta(days=40), window=MeterWindow(
+            start=NOW - timedelta(days=60), expires=NOW + timedelta(days=1)))  # fmt: skip
+        self.consume(store, 2)
+        store.purge(before=NOW - timedelta(days=30))
+        rolling = MeterWindow(start=NOW - timedelta(days=60), expires=NOW + timedelta(days=1))
+        assert self.consume(store, 1, window=rolling).admitted
+        assert self.consume(store, 2, window=rolling).already_counted
+
+    def test_concurrent_requests_for_the_last_article_admit_exactly_one(self, store):
+        allowance = 5
+        for article in range(1, allowance):
+            self.consume(store, article, allowance=allowance, reader="a:racer")
+        barrier = threading.Barrier(20)
+        results, errors = [], []
+
+        def read(article):
+            try:
+                barrier.wait(timeout=10)
+                results.append(self.consume(store, article, allowance=allowance, reader="a:racer"))
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=read, args=(100 + n,)) for n in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not errors, errors
+        assert len(results) == 20
+        assert sum(r.admitted for r in results) == 1
+        assert all(r.used == allowance for r in results if not r.admitted)
+
+
+@pytest.mark.django_db(transaction=True)
+class TestDatabaseStore(MeterStoreContract):
+    @pytest.fixture
+    def store(self):
+        return DbStore()
+
+    def test_rows_per_reader_are_bounded_by_what_they_read(self, store):
+        for _ in range(3):
+            for article in (1, 2, 3, 4, 5):
+                self.consume(store, article)
+        assert MeterEntry.objects.filter(reader_key="a:reader").count() == 3
+
+
+class TestRedisStore(MeterStoreContract):
+    @pytest.fixture
+    def store(self, redis_service):
+        store = RedisStore(url=redis_service, prefix=f"test:{uuid.uuid4().hex}:")
+        yield store
+        store.clear()
+
+    def test_keys_expire_with_their_window_and_hold_at_most_the_allowance(self, store):
+        for article in range(1, 10):
+            self.consume(store, article)
+        key = store.key("a:reader")
+        assert store.client.zcard(key) == 3
+        assert store.client.expiretime(key) == int(NOVEMBER.expires.timestamp()) + 1
+
+    def test_dead_redis_is_reported_not_raised_raw(self):
+        store = RedisStore(url="redis://127.0.0.1:1/0")
+        with pytest.raises(MeterUnavailable):
+            self.consume(store, 1)
+        with pytest.raises(MeterUnavailable):
+            store.merge(from_key="a:x", into_key="u:1", window=NOVEMBER)
