@@ -9,7 +9,6 @@ import re
 import secrets
 
 from django.conf import settings
-from django.utils import timezone
 
 from .meter import MeterUnavailable, get_meter_store
 from .policy import Reader
@@ -95,13 +94,13 @@ def carry_meter_over_on_sign_in(sender, request, user, **kwargs):
     anonymous_id = anonymous_id_from(request)
     if anonymous_id is None:
         return
-    from .gate import current_window, meter_settings
+    from . import gate
 
     try:
         get_meter_store().merge(
             from_key=f"a:{anonymous_id}",
             into_key=f"u:{user.pk}",
-            window=current_window(meter_settings(request), timezone.now()),
+            window=gate.current_window(gate.meter_settings(request), gate.clock()),
         )
     except MeterUnavailable:
         log.warning("meter unavailable: could not carry reads over for user %s", user.pk)
