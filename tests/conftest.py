@@ -19,3 +19,13 @@ def require_service(name: str) -> None:
 def redis_service():
     require_service("redis")
     return f"redis://127.0.0.1:{PORTS['redis']}/15"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rolled-back test data must not live on in the cache (e.g. a campaign window)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
