@@ -2,14 +2,18 @@
 the meter can answer, and remembers the decision for the rest of the request so every
 representation of the article (HTML, JSON-LD, print) follows the same one."""
 
+import functools
 import logging
 from dataclasses import replace
 from datetime import datetime
-from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
+from wagtail.models import Site
+
+from masthead.campaigns.fetch import campaigns_for_request
 
 from .client_ip import client_ip
 from .crawlers import CrawlerVerifier, claimed_crawler, default_verifier
@@ -31,8 +35,35 @@ log = logging.getLogger(__name__)
 clock = timezone.now
 
 
+def _settings_key(site_id) -> str:
+    return f"masthead:meter-settings:{site_id}"
+
+
 def meter_settings(request) -> MeterSettings:
-    return MeterSettings.for_request(request)
+    """The site's meter settings, from the cache when it answers (they change rarely and
+    every metered request needs them); a dead cache only costs a query."""
+    site = Site.find_for_request(request)
+    key = _settings_key(site.pk if site else None)
+    try:
+        found = cache.get(key)
+    except Exception:  # noqa: BLE001 - the cache is an optimisation
+        log.warning("cache unavailable for meter settings", exc_info=True)
+        found = None
+    if found is None:
+        found = MeterSettings.for_site(site)
+        try:
+            cache.set(key, found, 300)
+        except Exception:  # noqa: BLE001
+            log.warning("cache unavailable for meter settings", exc_info=True)
+    return found
+
+
+def forget_meter_settings(sender, instance, **kwargs) -> None:
+    """post_save receiver: an edit in the admin applies to the next request."""
+    try:
+        cache.delete(_settings_key(instance.site_id))
+    except Exception:  # noqa: BLE001
+        log.warning("could not clear cached meter settings", exc_info=True)
 
 
 def current_window(config: MeterSettings, now: datetime) -> MeterWindow:
@@ -47,7 +78,7 @@ def subscription_for(request) -> Subscription | None:
     return None
 
 
-@cache
+@functools.cache
 def crawler_verifier() -> CrawlerVerifier:
     return default_verifier()
 
@@ -66,10 +97,8 @@ def is_verified_crawler(request) -> bool:
     return crawler_verifier().is_verified(user_agent=user_agent, ip=ip)
 
 
-def free_access_now(now: datetime) -> bool:
-    from masthead.campaigns.fetch import free_access_active
-
-    return free_access_active(now)
+def free_access_now(request, now: datetime) -> bool:
+    return campaigns_for_request(request, now).free_access_active
 
 
 def article_decision(request, article) -> Decision:
@@ -94,7 +123,7 @@ def _decide(request, article) -> Decision:
         "access": access,
         "reader": request.reader.as_reader(verified_crawler=is_verified_crawler(request)),
         "subscription": subscription_for(request),
-        "free_access_window": free_access_now(now),
+        "free_access_window": free_access_now(request, now),
         "now": now,
     }
     meter = None

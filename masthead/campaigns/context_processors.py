@@ -1,7 +1,7 @@
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from .fetch import current_campaigns
+from .fetch import campaigns_for_request
 
 
 def campaigns(request):
@@ -10,7 +10,7 @@ def campaigns(request):
     Both values are lazy proxies over one shared fetch, so use them for truth and iteration
     (``{% if free_access_window %}``), not ``is None``.
     """
-    fetched = SimpleLazyObject(lambda: current_campaigns(timezone.now()))
+    fetched = SimpleLazyObject(lambda: campaigns_for_request(request, timezone.now()))
     return {
         "campaign_banners": SimpleLazyObject(lambda: fetched.banners),
         "free_access_window": SimpleLazyObject(lambda: fetched.free_access),

@@ -102,8 +102,14 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Take the write lock at BEGIN, so concurrent meter writes queue instead of failing.
+    # WAL lets readers run beside the writer; synchronous=NORMAL is durable across a crash
+    # of the app, which is what a meter write needs.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 10}
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 10,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -152,6 +158,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 # The paywall
 MASTHEAD_METER_STORE = os.environ.get("MASTHEAD_METER_STORE", "masthead.access.meter.db")
+MASTHEAD_METER_REDIS_URL = os.environ.get("MASTHEAD_METER_REDIS_URL", "")
 MASTHEAD_READER_COOKIE = "mh_reader"
 MASTHEAD_SUBSCRIBE_URL = os.environ.get("MASTHEAD_SUBSCRIBE_URL", "/subscribe/")
 # How many reverse proxies in front of the app append to X-Forwarded-For (nginx: 1).

@@ -19,6 +19,10 @@ if not os.environ.get("DATABASE_URL"):
     DATABASES["default"] = {  # noqa: F405
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "test.sqlite3",  # noqa: F405
-        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
         "TEST": {"NAME": VAR_DIR / f"test-db-{os.getpid()}.sqlite3"},  # noqa: F405
     }

@@ -232,3 +232,13 @@ def test_dead_meter_store_fails_closed_without_an_error(paywalled, client):
             assert "Paragraph 9 text." in text(read(client, paywalled["sponsored"]))
     finally:
         get_meter_store.cache_clear()
+
+
+def test_meter_settings_edited_in_the_admin_apply_to_the_next_request(paywalled, client):
+    assert notice(read(client, paywalled["metered"][0])).startswith("You have 2")
+    config = MeterSettings.for_site(Site.objects.get(is_default_site=True))
+    config.anonymous_allowance = 1
+    config.save()
+    assert notice(read(Client(), paywalled["metered"][0])).startswith(
+        "This is your last free article this month"
+    )

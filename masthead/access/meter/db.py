@@ -13,21 +13,44 @@ from .base import MeterStoreBase
 
 class MeterStore(MeterStoreBase):
     def consume(self, *, reader_key, article_id, allowance, window, now) -> MeterResult:
-        MeterReader.objects.get_or_create(key=reader_key)
+        # Most requests are answered without a lock: a read counted in this window stays
+        # counted, and the count only grows, so "already counted" and "used up" are final.
+        answer = self._settled(self._reads(reader_key, window), article_id, allowance)
+        if answer is not None:
+            return answer
         with transaction.atomic():
             # The lock row makes count-then-insert safe: a reader's concurrent requests
-            # queue here, so "one left" can be spent only once.
-            MeterReader.objects.select_for_update().get(key=reader_key)
-            in_window = MeterEntry.objects.filter(reader_key=reader_key, read_at__gte=window.start)
-            used = in_window.count()
-            if in_window.filter(article_id=article_id).exists():
-                return MeterResult(allowance=allowance, used=used, already_counted=True)
-            if used >= allowance:
-                return MeterResult(allowance=allowance, used=used)
-            MeterEntry.objects.update_or_create(
-                reader_key=reader_key, article_id=article_id, defaults={"read_at": now}
+            # queue here (SELECT ... FOR UPDATE; SQLite's write lock), so the last free
+            # article can be spent only once.
+            MeterReader.objects.bulk_create([MeterReader(key=reader_key)], ignore_conflicts=True)
+            MeterReader.objects.select_for_update().filter(key=reader_key).exists()
+            reads = self._reads(reader_key, window)
+            answer = self._settled(reads, article_id, allowance)
+            if answer is not None:
+                return answer
+            MeterEntry.objects.bulk_create(
+                [MeterEntry(reader_key=reader_key, article_id=article_id, read_at=now)],
+                update_conflicts=True,
+                unique_fields=["reader_key", "article_id"],
+                update_fields=["read_at"],
             )
-            return MeterResult(allowance=allowance, used=used + 1, admitted=True)
+            return MeterResult(allowance=allowance, used=len(reads) + 1, admitted=True)
+
+    @staticmethod
+    def _reads(reader_key: str, window: MeterWindow) -> list[int]:
+        return list(
+            MeterEntry.objects.filter(reader_key=reader_key, read_at__gte=window.start).values_list(
+                "article_id", flat=True
+            )
+        )
+
+    @staticmethod
+    def _settled(reads: list[int], article_id: int, allowance: int) -> MeterResult | None:
+        if article_id in reads:
+            return MeterResult(allowance=allowance, used=len(reads), already_counted=True)
+        if len(reads) >= allowance:
+            return MeterResult(allowance=allowance, used=len(reads))
+        return None
 
     def merge(self, *, from_key, into_key, window: MeterWindow) -> None:
         if from_key == into_key:
