@@ -301,14 +301,14 @@ class ArticlePage(RoutablePageMixin, Page):
     def authors(self):
         return [item.author for item in self.article_authors.select_related("author")]
 
-    def body_pieces(self) -> list[BodyPiece]:
+    def body_pieces(self, blocks=None) -> list[BodyPiece]:
         """The body as rendered pieces, the dateline leading the first paragraph.
 
         A list rather than one string so that the paywall can choose how many pieces a
         reader receives."""
         pieces = []
         dateline_done = False
-        for block in self.body:
+        for block in self.body if blocks is None else blocks:
             html = str(block.render())
             if block.block_type == "paragraph" and not dateline_done:
                 html = with_dateline(html, self.dateline)
@@ -351,22 +351,17 @@ class ArticlePage(RoutablePageMixin, Page):
         return to_script_json(news_article(facts))
 
     def reading(self, request) -> dict:
-        """What this reader receives of the body: the whole of it, or the teaser and the
-        paywall. The text beyond the teaser is never rendered for a reader without access."""
+        """What this reader receives of the body: all of it, or the teaser (and the template
+        adds the paywall). Blocks beyond the teaser are not even rendered for a reader
+        without access."""
         decision = article_decision(request, self)
-        pieces = self.body_pieces()
-        if decision.full:
-            split = (
-                len(pieces)
-                if self.access == Access.FREE
-                else teaser_length([p.kind for p in pieces], self.teaser_paragraphs(request))
-            )
-            return {"access": decision, "teaser": pieces[:split], "rest": pieces[split:]}
-        split = teaser_length([p.kind for p in pieces], self.teaser_paragraphs(request))
-        return {"access": decision, "teaser": pieces[:split], "rest": []}
-
-    def teaser_paragraphs(self, request) -> int:
-        return meter_settings(request).teaser_paragraphs
+        blocks = list(self.body)
+        split = len(blocks)
+        if self.access != Access.FREE:
+            paragraphs = meter_settings(request).teaser_paragraphs
+            split = teaser_length([block.block_type for block in blocks], paragraphs)
+        pieces = self.body_pieces(blocks if decision.full else blocks[:split])
+        return {"access": decision, "teaser": pieces[:split], "rest": pieces[split:]}
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
