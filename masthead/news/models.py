@@ -119,7 +119,7 @@ class HomePage(RoutablePageMixin, Page):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The story at the top of the home page. Empty: the latest article.",
+        help_text="The story at the top of the home page. Empty: the latest news article.",
     )
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("lead_article")]
@@ -130,7 +130,8 @@ class HomePage(RoutablePageMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         articles = live_articles().descendant_of(self)
         lead = self.lead_article if self.lead_article and self.lead_article.live else None
-        lead = lead or articles.first()
+        # Sponsored content is labelled wherever it appears, but never leads the paper.
+        lead = lead or articles.filter(sponsor__isnull=True).first()
         sections = []
         for section in SectionPage.objects.live().child_of(self).order_by("path"):
             latest = articles.child_of(section)

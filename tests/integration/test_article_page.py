@@ -1,5 +1,6 @@
 import json
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -134,6 +135,15 @@ def test_home_page_leads_with_the_newest_story_and_lists_sections(site, client):
     assert sections == ["World", "Business"]
     world = soup.select(".home-section")[0].get_text()
     assert "Seoul pledges aid" in world and "Seoul and Jakarta sign pact" not in world
+
+
+def test_sponsored_content_never_leads_by_default(site, client):
+    site["sponsored"].published_at = site["lead"].published_at + timedelta(hours=1)
+    site["sponsored"].save_revision().publish()
+    soup = soup_of(client, "/")
+    assert soup.select_one(".lead-story .card__headline").get_text() == (
+        "Seoul and Jakarta sign pact"
+    )
 
 
 def test_chosen_lead_article_overrides_the_newest(site, client):
