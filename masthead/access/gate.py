@@ -73,9 +73,15 @@ def current_window(config: MeterSettings, now: datetime) -> MeterWindow:
 
 
 def subscription_for(request) -> Subscription | None:
-    """The reader's subscription as the access rules see it. Readers cannot subscribe yet
-    (the subscriptions app will supply this), so nobody is entitled by subscription."""
-    return None
+    """The reader's subscription as the access rules see it (None for anonymous readers).
+    Imported here, not at the top: subscriptions depends on access, never the reverse, and
+    this module loads while the apps' models are still being imported."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    from masthead.subscriptions.fetch import entitlement_for
+
+    return entitlement_for(user, clock())
 
 
 @functools.cache

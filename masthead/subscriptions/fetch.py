@@ -1,0 +1,88 @@
+"""Reads that turn a reader's subscriptions into what the access rules and the offer rules
+need. Each costs one query: a reader has a handful of subscriptions over a lifetime, so we
+load them all and decide in Python with the same pure rules everyone uses."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from masthead.access.policy import Status, is_entitled
+from masthead.access.policy import Subscription as Entitlement
+
+from .models import Offer, Subscription
+from .offers import OfferTerms, PlanTerms, ReaderHistory, best_offers
+
+
+def grace() -> timedelta:
+    return timedelta(days=settings.MASTHEAD_PAST_DUE_GRACE_DAYS)
+
+
+def _subscriptions(user) -> list[Subscription]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    return list(Subscription.objects.filter(user=user).order_by("-created", "-pk"))
+
+
+def _entitlement(row: Subscription, paid: bool) -> Entitlement:
+    return Entitlement(
+        status=Status(row.status),
+        period_end=row.current_period_end,
+        trial_end=row.trial_end,
+        paid=paid,
+        grace=grace(),
+    )
+
+
+def _entitlements(rows: list[Subscription]) -> list[Entitlement]:
+    paid = any(row.activated_at is not None for row in rows)
+    return [_entitlement(row, paid) for row in rows]
+
+
+def entitlement_for(user, now: datetime) -> Entitlement | None:
+    """The subscription that speaks for this reader: one that gives access now (the one
+    lasting longest), else the latest, which says why access ended. `paid` is False when
+    the reader has only ever trialled, so the paywall can say "Your trial period has
+    expired" rather than "Your full access has expired"."""
+    found = _entitlements(_subscriptions(user))
+    if not found:
+        return None
+    entitled = [e for e in found if is_entitled(e, now)]
+    if entitled:
+        return max(entitled, key=lambda e: e.period_end + e.grace)
+    return found[0]
+
+
+def reader_history(user, now: datetime | None = None) -> ReaderHistory:
+    rows = _subscriptions(user)
+    now = now or timezone.now()
+    return ReaderHistory(
+        ever_subscribed=bool(rows),
+        ever_trialled=any(row.trial_end is not None for row in rows),
+        entitled=any(is_entitled(e, now) for e in _entitlements(rows)),
+    )
+
+
+@dataclass(frozen=True)
+class OfferInfo:
+    """An offer as the templates show it: the model (for its id) and its pure terms."""
+
+    offer: Offer
+    terms: OfferTerms
+    plan: PlanTerms
+
+
+def current_offers(now: datetime) -> list[OfferInfo]:
+    rows = Offer.objects.filter(
+        active=True, plan__active=True, starts_at__lte=now, ends_at__gt=now
+    ).select_related("plan")
+    return [OfferInfo(row, row.terms(), row.plan.terms()) for row in rows]
+
+
+def offers_for(user, now: datetime, limit: int | None = 2) -> list[OfferInfo]:
+    """The offers this reader may take, best first (the order is `offers.best_offers`)."""
+    infos = {info.terms.key: info for info in current_offers(now)}
+    history = reader_history(user, now=now)
+    chosen = best_offers([(i.terms, i.plan) for i in infos.values()], history, now, limit=limit)
+    return [infos[terms.key] for terms, _ in chosen]

@@ -1,0 +1,217 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+
+from masthead.access.policy import Status
+
+from .offers import Eligibility, Interval, Money, OfferTerms, PlanTerms
+
+
+class Plan(models.Model):
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(unique=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        validators=[RegexValidator(r"^[A-Z]{3}$", "An ISO 4217 code in capitals, e.g. USD.")],
+        help_text="ISO 4217 code, e.g. USD, EUR, JPY.",
+    )
+    interval = models.CharField(
+        max_length=5, choices=[(i.value, i.value.capitalize()) for i in Interval]
+    )
+    web = models.BooleanField("read on the web", default=True)
+    apps = models.BooleanField("read in the apps", default=True)
+    active = models.BooleanField(default=True)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldRowPanel([FieldPanel("price"), FieldPanel("currency"), FieldPanel("interval")]),
+        MultiFieldPanel([FieldPanel("web"), FieldPanel("apps")], heading="Entitlements"),
+        FieldPanel("active"),
+    ]
+
+    class Meta:
+        ordering = ["price", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.terms().price} a {self.interval})"
+
+    def terms(self) -> PlanTerms:
+        return PlanTerms(
+            price=Money(self.price, self.currency),
+            interval=Interval(self.interval),
+            name=self.name,
+            web=self.web,
+            apps=self.apps,
+        )
+
+
+class Offer(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="offers")
+    name = models.CharField(max_length=80, help_text="For the newsroom; readers see the headline.")
+    intro_price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="The price of the whole intro span, in the plan's currency.",
+    )
+    intro_periods = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    trial_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    eligibility = models.CharField(
+        max_length=8,
+        choices=[
+            (Eligibility.NEW.value, "New readers"),
+            (Eligibility.LAPSED.value, "Lapsed readers"),
+            (Eligibility.EVERYONE.value, "Everyone"),
+        ],
+        default=Eligibility.EVERYONE.value,
+    )
+    active = models.BooleanField(default=True)
+
+    panels = [
+        FieldPanel("plan"),
+        FieldPanel("name"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("intro_price"), FieldPanel("intro_periods")]),
+                FieldPanel("trial_days"),
+            ],
+            heading="Either an intro price for N periods, or free trial days",
+        ),
+        FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
+        FieldPanel("eligibility"),
+        FieldPanel("active"),
+    ]
+
+    class Meta:
+        ordering = ["ends_at", "pk"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        intro = self.intro_price is not None or self.intro_periods is not None
+        trial = self.trial_days is not None
+        if intro and trial:
+            raise ValidationError("Choose an intro price or free trial days, not both.")
+        if not intro and not trial:
+            raise ValidationError("Give an intro price for N periods, or free trial days.")
+        if intro and self.intro_price is None:
+            raise ValidationError({"intro_price": "An intro offer needs a price."})
+        if intro and self.intro_periods is None:
+            raise ValidationError({"intro_periods": "An intro offer needs a number of periods."})
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The offer must end after it starts."})
+
+    def terms(self) -> OfferTerms:
+        currency = self.plan.currency
+        return OfferTerms(
+            key=str(self.pk),
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            eligibility=Eligibility(self.eligibility),
+            intro_price=None if self.intro_price is None else Money(self.intro_price, currency),
+            intro_periods=self.intro_periods,
+            trial_days=self.trial_days,
+        )
+
+
+class Subscription(models.Model):
+    """One subscription of a reader; a reader has many over time (a trial, then a paid one,
+    then a comeback). Change it only through `actions`, which write the ledger."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    offer = models.ForeignKey(
+        Offer, on_delete=models.PROTECT, null=True, blank=True, related_name="subscriptions"
+    )
+    status = models.CharField(max_length=10, choices=[(s.value, s.value) for s in Status])
+    current_period_end = models.DateTimeField()
+    trial_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    activated_at = models.DateTimeField(
+        null=True, blank=True, help_text="First payment; empty while only a trial has run."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [
+            # One trial per reader, enforced by the database so two racing requests get one.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(trial_end__isnull=False),
+                name="subscriptions_one_trial_per_reader",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.plan.name} · {self.status}"
+
+
+class AppendOnlyError(Exception):
+    """The ledger is history: rows are added, never changed or removed."""
+
+
+class LedgerQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("subscription events cannot be updated")
+
+    def delete(self):
+        raise AppendOnlyError("subscription events cannot be deleted")
+
+
+class SubscriptionEvent(models.Model):
+    """Append-only ledger of every change to a subscription, so a reader's history can be
+    replayed and audited. save() refuses to change an existing row and delete() refuses
+    outright (and so do the queryset's update() and delete()); the foreign key is PROTECT,
+    so a subscription with history cannot be deleted either. Raw SQL can still do anything:
+    this guards against mistakes, not against the database owner."""
+
+    class Kind(models.TextChoices):
+        TRIAL_STARTED = "trial_started"
+        STARTED = "started"
+        ACTIVATED = "activated"
+        RENEWED = "renewed"
+        PAST_DUE = "past_due"
+        CANCELED = "canceled"
+        RESUMED = "resumed"
+        EXPIRED = "expired"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("subscription events cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("subscription events cannot be deleted")

@@ -1,0 +1,39 @@
+from datetime import timedelta
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import ngettext
+
+from masthead.access import gate
+
+from ..fetch import OfferInfo, offers_for
+from ..offers import headline, price_schedule, schedule_text
+
+register = template.Library()
+
+
+def last_day(ends_at):
+    """The day an offer is last available, in the site's time zone: an offer that ends at
+    midnight ends the day before ("Offer ends October 31st", not November 1st)."""
+    return timezone.localtime(ends_at - timedelta(microseconds=1))
+
+
+def describe(info: OfferInfo) -> dict:
+    return {
+        "id": info.offer.pk,
+        "headline": headline(info.terms, info.plan, ngettext),
+        "schedule": schedule_text(info.plan, info.terms, ngettext),
+        "steps": price_schedule(info.plan, info.terms),
+        "ends_on": last_day(info.terms.ends_at),
+        "plan": info.plan,
+    }
+
+
+@register.simple_tag(takes_context=True)
+def paywall_offers(context, limit=2):
+    """The best offers for the reader in front of the paywall. Only the paywall panel loads
+    this, and the panel is rendered only for readers without full text, so entitled
+    readers pay no query for it."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return [describe(info) for info in offers_for(user, gate.clock(), limit=limit)]

@@ -1,0 +1,55 @@
+from wagtail.permission_policies.base import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from .models import Offer, Plan, Subscription
+
+
+class ViewOnlyPermissionPolicy(ModelPermissionPolicy):
+    """Subscriptions change only through `actions` (which write the ledger), so the admin
+    may look but not add, edit or delete, whatever a user's permissions say."""
+
+    def user_has_permission(self, user, action):
+        return action == "view" and super().user_has_permission(user, action)
+
+    def users_with_any_permission(self, actions):
+        return super().users_with_any_permission([a for a in actions if a == "view"])
+
+
+register_permission_policy(Subscription, ViewOnlyPermissionPolicy(Subscription))
+
+
+class PlanViewSet(SnippetViewSet):
+    model = Plan
+    icon = "tag"
+    menu_label = "Plans"
+    list_display = ["name", "price", "currency", "interval", "active"]
+    list_filter = ["interval", "active"]
+
+
+class OfferViewSet(SnippetViewSet):
+    model = Offer
+    icon = "pick"
+    menu_label = "Offers"
+    list_display = ["name", "plan", "starts_at", "ends_at", "eligibility", "active"]
+    list_filter = ["eligibility", "active"]
+
+
+class SubscriptionViewSet(SnippetViewSet):
+    model = Subscription
+    icon = "user"
+    menu_label = "Subscriptions"
+    inspect_view_enabled = True
+    list_display = ["user", "plan", "status", "current_period_end", "cancel_at_period_end"]
+    list_filter = ["status", "plan"]
+
+
+class SubscriptionsViewSetGroup(SnippetViewSetGroup):
+    items = (PlanViewSet, OfferViewSet, SubscriptionViewSet)
+    menu_label = "Subscriptions"
+    menu_icon = "tag"
+    menu_name = "subscriptions"
+
+
+register_snippet(SubscriptionsViewSetGroup)

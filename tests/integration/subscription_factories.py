@@ -1,0 +1,52 @@
+"""Small catalogues and readers for the subscriptions tests."""
+
+from datetime import timedelta
+from decimal import Decimal
+from itertools import count
+
+from django.contrib.auth import get_user_model
+
+from masthead.subscriptions.models import Offer, Plan
+
+_numbers = count(1)
+
+
+def make_reader(name=None):
+    name = name or f"reader{next(_numbers)}"
+    return get_user_model().objects.create_user(
+        username=name, email=f"{name}@example.com", password="a long test password"
+    )
+
+
+def make_plan(**fields):
+    defaults = {
+        "name": "Digital",
+        "slug": f"digital-{next(_numbers)}",
+        "price": Decimal("12.00"),
+        "currency": "USD",
+        "interval": "month",
+        "web": True,
+        "apps": True,
+    }
+    defaults.update(fields)
+    return Plan.objects.create(**defaults)
+
+
+def make_offer(plan, now, *, days_left=16, **fields):
+    defaults = {
+        "name": "An offer",
+        "starts_at": now - timedelta(days=15),
+        "ends_at": now + timedelta(days=days_left),
+        "eligibility": "everyone",
+    }
+    defaults.update(fields)
+    return Offer.objects.create(plan=plan, **defaults)
+
+
+def make_intro(plan, now, price="0.99", periods=1, **fields):
+    return make_offer(plan, now, intro_price=Decimal(price), intro_periods=periods, **fields)
+
+
+def make_trial(plan, now, days=14, **fields):
+    fields.setdefault("eligibility", "new")
+    return make_offer(plan, now, trial_days=days, **fields)
