@@ -69,7 +69,9 @@ class ReaderIdentity:
         staff = self.signed_in and self.user.has_perm("wagtailadmin.access_admin")
         return Reader(
             key=self.key if self.signed_in else "",
-            registered=self.signed_in,
+            # The registered allowance needs a verified e-mail address, so that throwaway
+            # sign-ups do not multiply free articles.
+            registered=self.signed_in and self.user.email_verified,
             verified_crawler=verified_crawler,
             staff=staff,
         )

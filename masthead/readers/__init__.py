@@ -1,1 +1,2 @@
-"""Readers: the account model. Sign-in flows and the account page come with subscriptions."""
+"""Readers: accounts, e-mail verification, sign-in by password or one-time link, sign-out
+everywhere, password reset and change of e-mail. See docs/readers-glossary.md."""

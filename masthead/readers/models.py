@@ -1,10 +1,63 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 
 
 class User(AbstractUser):
     """Our own user model from the first migration, because swapping it later is painful.
 
-    Readers sign in by e-mail, so an address belongs to one account at most."""
+    Readers sign in by e-mail, so an address belongs to one account at most, whatever its
+    case (the constraint on Lower(email) makes that a database fact, not a hopeful check)."""
 
     email = models.EmailField("email address", unique=True)
+    email_verified = models.BooleanField(
+        "email verified",
+        default=False,
+        help_text="Set when the reader opens a verification link. The registered meter "
+        "allowance applies only to verified readers.",
+    )
+    # Part of the session hash: changing it signs the account out of every browser.
+    session_key_salt = models.CharField(max_length=64, blank=True, default="", editable=False)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="readers_user_email_ci_unique"),
+        ]
+
+    def get_session_auth_hash(self):
+        return self._session_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self):
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=fallback_secret)
+
+    def _session_hash(self, *, secret):
+        return salted_hmac(
+            "masthead.readers.User.get_session_auth_hash",
+            f"{self.password}:{self.session_key_salt}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+
+class SignInLink(models.Model):
+    """A one-time sign-in link. Only a hash of the token is stored, so a database leak
+    does not hand out live links; used_at makes each link work once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sign_in_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    next_url = models.CharField(max_length=2000, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self):
+        return f"sign-in link for user {self.user_id}"

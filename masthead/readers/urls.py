@@ -1,18 +1,27 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
 
 app_name = "readers"
 
 urlpatterns = [
-    path(
-        "sign-in/",
-        auth_views.LoginView.as_view(
-            template_name="readers/sign_in.html", redirect_authenticated_user=True
-        ),
-        name="sign-in",
-    ),
+    path("", views.account, name="account"),
+    path("sign-in/", views.SignInView.as_view(), name="sign-in"),
+    path("sign-in/link/", views.sign_in_link, name="sign-in-link"),
+    path("sign-in/link/<str:token>/", views.sign_in_link_confirm, name="sign-in-link-confirm"),
     path("sign-out/", auth_views.LogoutView.as_view(next_page="/"), name="sign-out"),
+    path("sign-out/everywhere/", views.sign_out_everywhere, name="sign-out-everywhere"),
+    path("sign-up/", views.sign_up, name="sign-up"),
+    path("verify/resend/", views.resend_verification, name="verify-email-resend"),
+    path("verify/<str:token>/", views.verify_email, name="verify-email"),
+    path("email/", views.change_email, name="change-email"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
+    path("password/reset/sent/", views.password_reset_sent, name="password-reset-sent"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.password_reset_confirm,
+        name="password-reset-confirm",
+    ),
+    path("password/reset/done/", views.password_reset_complete, name="password-reset-complete"),
 ]
-
-subscribe = TemplateView.as_view(template_name="readers/subscribe.html")

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "masthead.news",
     "masthead.access",
     "masthead.campaigns",
+    "masthead.subscriptions",
     "masthead.demo",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -128,6 +129,14 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+AUTHENTICATION_BACKENDS = ["masthead.readers.backends.EmailBackend"]
+LOGIN_URL = "readers:sign-in"
+LOGIN_REDIRECT_URL = "/"
+PASSWORD_RESET_TIMEOUT = 3600
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Masthead <no-reply@localhost>")
+# Sign-in and e-mail-sending attempts: (attempts, window in seconds) per account and per IP.
+MASTHEAD_RATE_LIMIT_ACCOUNT = (5, 15 * 60)
+MASTHEAD_RATE_LIMIT_IP = (20, 15 * 60)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -166,6 +175,8 @@ MASTHEAD_SUBSCRIBE_URL = os.environ.get("MASTHEAD_SUBSCRIBE_URL", "/subscribe/")
 # How many reverse proxies in front of the app append to X-Forwarded-For (nginx: 1).
 MASTHEAD_TRUSTED_PROXY_HOPS = int(os.environ.get("MASTHEAD_TRUSTED_PROXY_HOPS", "0"))
 MASTHEAD_CRAWLER_DNS_TIMEOUT = float(os.environ.get("MASTHEAD_CRAWLER_DNS_TIMEOUT", "1.0"))
+# How long a subscription whose renewal failed (past due) keeps access.
+MASTHEAD_PAST_DUE_GRACE_DAYS = int(os.environ.get("MASTHEAD_PAST_DUE_GRACE_DAYS", "3"))
 
 # Wagtail
 MASTHEAD_SITE_NAME = os.environ.get("MASTHEAD_SITE_NAME", "The Meridian Ledger")

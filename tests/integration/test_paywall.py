@@ -205,7 +205,10 @@ def test_signing_in_keeps_what_was_read_and_raises_the_allowance(
     paywalled, client, django_user_model
 ):
     django_user_model.objects.create_user(
-        username="reader", email="reader@example.com", password="a-long-test-password"
+        username="reader",
+        email="reader@example.com",
+        password="a-long-test-password",
+        email_verified=True,
     )
     read(client, paywalled["metered"][0])
     read(client, paywalled["metered"][1])
@@ -242,3 +245,16 @@ def test_meter_settings_edited_in_the_admin_apply_to_the_next_request(paywalled,
     assert notice(read(Client(), paywalled["metered"][0])).startswith(
         "This is your last free article this month"
     )
+
+
+def test_signed_in_reader_gets_the_registered_allowance_only_once_verified(
+    paywalled, client, django_user_model
+):
+    reader = django_user_model.objects.create_user(
+        username="new", email="new@example.com", password="a-long-test-password"
+    )
+    client.force_login(reader)
+    assert notice(read(client, paywalled["metered"][0])).startswith("You have 2")  # 3 - 1
+    reader.email_verified = True
+    reader.save()
+    assert notice(read(client, paywalled["metered"][1])).startswith("You have 4")  # 6 - 2

@@ -1,0 +1,153 @@
+"""Every change to a reader account, shared by the views (and later the app API)."""
+
+import logging
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from . import emails, tokens
+from .models import SignInLink
+
+log = logging.getLogger(__name__)
+
+
+class EmailTaken(Exception):
+    pass
+
+
+def normalise_email(address: str) -> str:
+    return address.strip().lower()
+
+
+def sign_up(*, email: str, password: str):
+    """A new account, signed in by the caller but unverified until the link is opened."""
+    users = get_user_model()
+    email = normalise_email(email)
+    try:
+        with transaction.atomic():
+            user = users(username=f"reader-{secrets.token_hex(8)}", email=email)
+            user.set_password(password)
+            user.save()
+    except IntegrityError as error:
+        raise EmailTaken(email) from error
+    return user
+
+
+def find_by_email(address: str):
+    users = get_user_model()
+    return users._default_manager.filter(
+        email__iexact=normalise_email(address), is_active=True
+    ).first()
+
+
+def send_verification(request, *, user, to_email: str | None = None) -> None:
+    """Send a verification link to the account's address, or to the address it wants to
+    change to (the switch happens when that link is opened)."""
+    to_email = normalise_email(to_email or user.email)
+    token = tokens.make_verification_token(
+        user_pk=user.pk, from_email=user.email, to_email=to_email
+    )
+    url = request.build_absolute_uri(reverse("readers:verify-email", args=[token]))
+    emails.send(
+        "verify_email",
+        to=to_email,
+        context={"url": url, "changing": to_email != normalise_email(user.email)},
+    )
+
+
+def verify_email(token: str):
+    """Apply a verification link: mark the address verified, switching to it if the link
+    was for a new address. Returns (user, first_verification), or (None, False)."""
+    claim = tokens.read_verification_token(token)
+    if claim is None:
+        return None, False
+    users = get_user_model()
+    with transaction.atomic():
+        user = users._default_manager.select_for_update().filter(pk=claim.user_pk).first()
+        if user is None or not user.is_active:
+            return None, False
+        if normalise_email(user.email) != normalise_email(claim.from_email):
+            return None, False  # the address changed since: this link is stale
+        first = not user.email_verified
+        user.email = claim.to_email
+        user.email_verified = True
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email", "email_verified"])
+        except IntegrityError:
+            return None, False  # someone else took the address meanwhile
+    return user, first
+
+
+def send_welcome(*, user) -> None:
+    emails.send("welcome", to=user.email, context={"user": user})
+
+
+def send_sign_in_link(request, *, email: str, next_url: str = "") -> None:
+    """E-mail a one-time sign-in link if the address has an account. For an unknown address
+    the same work is done short of sending, so the two take about as long."""
+    user = find_by_email(email)
+    token, token_hash = tokens.new_link_token()
+    url = request.build_absolute_uri(reverse("readers:sign-in-link-confirm", args=[token]))
+    minutes = int(tokens.SIGN_IN_LINK_LIFETIME.total_seconds() // 60)
+    if user is None:
+        emails.render("sign_in_link", {"url": url, "minutes": minutes})
+        return
+    issued = tokens.now()
+    user.sign_in_links.filter(expires_at__lt=issued).delete()  # housekeeping, per account
+    SignInLink.objects.create(
+        user=user,
+        token_hash=token_hash,
+        created_at=issued,
+        expires_at=issued + tokens.SIGN_IN_LINK_LIFETIME,
+        next_url=next_url,
+    )
+    emails.send("sign_in_link", to=user.email, context={"url": url, "minutes": minutes})
+
+
+def usable_sign_in_link(token: str) -> SignInLink | None:
+    return SignInLink.objects.filter(
+        token_hash=tokens.hash_link_token(token),
+        used_at__isnull=True,
+        expires_at__gt=tokens.now(),
+        user__is_active=True,
+    ).first()
+
+
+def consume_sign_in_link(token: str) -> SignInLink | None:
+    """Use a link once. The conditional UPDATE is the check and the act in one statement,
+    so two racing POSTs cannot both succeed."""
+    token_hash = tokens.hash_link_token(token)
+    used = SignInLink.objects.filter(
+        token_hash=token_hash,
+        used_at__isnull=True,
+        expires_at__gt=tokens.now(),
+        user__is_active=True,
+    ).update(used_at=tokens.now())
+    if used != 1:
+        return None
+    link = SignInLink.objects.select_related("user").get(token_hash=token_hash)
+    if not link.user.email_verified:
+        # The link reached the inbox, which is all verification proves.
+        link.user.email_verified = True
+        link.user.save(update_fields=["email_verified"])
+    return link
+
+
+def sign_out_everywhere(*, user) -> None:
+    """A new salt changes the session hash, so every existing session stops validating."""
+    user.session_key_salt = secrets.token_hex(16)
+    user.save(update_fields=["session_key_salt"])
+
+
+def request_email_change(request, *, user, new_email: str) -> None:
+    """Send the verification link to the new address. When another account already has it,
+    nothing is sent, and the caller answers exactly as if it had been."""
+    new_email = normalise_email(new_email)
+    users = get_user_model()
+    if users._default_manager.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+        log.info("e-mail change for user %s to an address in use; nothing sent", user.pk)
+        return
+    send_verification(request, user=user, to_email=new_email)

@@ -1,0 +1,107 @@
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model, password_validation
+from django.utils.translation import gettext_lazy as _
+
+
+class AccessibleErrorsMixin:
+    """Points each invalid input at its error text (aria-describedby) and marks it invalid,
+    so screen readers announce the error with the field. The templates render the error
+    with the id used here: <auto id>_error."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name not in self.fields:
+                continue
+            bound = self[name]
+            described = [f"{bound.auto_id}_error"]
+            if self.fields[name].help_text:
+                described.append(f"{bound.auto_id}_helptext")
+            attrs = self.fields[name].widget.attrs
+            attrs["aria-invalid"] = "true"
+            attrs["aria-describedby"] = " ".join(described)
+
+
+def email_field(label=None, autocomplete="email"):
+    return forms.EmailField(
+        label=label or _("E-mail address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": autocomplete}),
+    )
+
+
+class SignInForm(AccessibleErrorsMixin, auth_forms.AuthenticationForm):
+    """Password sign-in by e-mail address. The field keeps Django's name ("username") so
+    LoginView and our backend need nothing special."""
+
+    username = forms.CharField(
+        label=_("E-mail address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    error_messages = {
+        "invalid_login": _("That e-mail address and password did not match. Please try again."),
+        "inactive": _("That e-mail address and password did not match. Please try again."),
+    }
+
+
+class EmailForm(AccessibleErrorsMixin, forms.Form):
+    email = email_field()
+
+
+class SignUpForm(AccessibleErrorsMixin, forms.Form):
+    email = email_field()
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters; not a common password and not only numbers."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        password = cleaned.get("password")
+        if password:
+            candidate = get_user_model()(email=cleaned.get("email", ""))
+            try:
+                password_validation.validate_password(password, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
+
+
+class ChangeEmailForm(AccessibleErrorsMixin, forms.Form):
+    email = email_field(label=_("New e-mail address"))
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("That password is not right."), code="password")
+        return password
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if email.strip().lower() == self.user.email.lower():
+            raise forms.ValidationError(_("That is already your e-mail address."), code="same")
+        return email
+
+
+class PasswordResetForm(AccessibleErrorsMixin, auth_forms.PasswordResetForm):
+    email = email_field()
+
+
+class SetPasswordForm(AccessibleErrorsMixin, auth_forms.SetPasswordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django's help text is an HTML list; our field template shows plain text.
+        self.fields["new_password1"].help_text = SignUpForm.base_fields["password"].help_text
