@@ -11,8 +11,8 @@ from django.utils import timezone
 from masthead.access.policy import Status, is_entitled
 from masthead.access.policy import Subscription as Entitlement
 
-from .models import Offer, Subscription
-from .offers import OfferTerms, PlanTerms, ReaderHistory, best_offers
+from .models import Offer, PaymentEvent, Subscription, SubscriptionEvent
+from .offers import Money, OfferTerms, PlanTerms, ReaderHistory, best_offers
 
 
 def grace() -> timedelta:
@@ -86,3 +86,73 @@ def offers_for(user, now: datetime, limit: int | None = 2) -> list[OfferInfo]:
     history = reader_history(user, now=now)
     chosen = best_offers([(i.terms, i.plan) for i in infos.values()], history, now, limit=limit)
     return [infos[terms.key] for terms, _ in chosen]
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class AccountSubscription:
+    """One subscription as the account page shows it. `state` is derived from dates like
+    access itself, so a cancelled subscription reads "ended" once its period is over."""
+
+    id: int
+    plan: str
+    state: str  # trialing | active | cancelling | past_due | ended
+    until: datetime | None  # renewal, trial end, access end or expiry, by state
+    can_cancel: bool
+    can_resume: bool
+    history: list[HistoryLine]
+
+
+_PAYMENT_WORDS = {
+    "charge_succeeded": "Paid",
+    "charge_declined": "Card declined",
+    "renewal_paid": "Renewal paid",
+    "renewal_failed": "Renewal payment failed",
+    "refunded": "Refunded",
+}
+
+
+def _state(row: Subscription, entitled: bool) -> str:
+    if not entitled:
+        return "ended"
+    if row.cancel_at_period_end or row.status == Status.CANCELED:
+        return "cancelling"
+    return str(row.status)
+
+
+def subscriptions_for_account(user, now: datetime) -> list[AccountSubscription]:
+    rows = _subscriptions(user)
+    if not rows:
+        return []
+    paid = any(row.activated_at is not None for row in rows)
+    events: dict[int, list[HistoryLine]] = {row.pk: [] for row in rows}
+    for event in SubscriptionEvent.objects.filter(subscription__in=rows):
+        text = event.kind.replace("_", " ").capitalize()
+        events[event.subscription_id].append(HistoryLine(event.at, text))
+    for payment in PaymentEvent.objects.filter(subscription__in=rows):
+        money = Money(payment.amount, payment.currency)
+        text = f"{_PAYMENT_WORDS.get(payment.kind, payment.kind)}: {money}"
+        events[payment.subscription_id].append(HistoryLine(payment.at, text))
+    found = []
+    for row in rows:
+        entitled = is_entitled(_entitlement(row, paid), now)
+        state = _state(row, entitled)
+        found.append(
+            AccountSubscription(
+                id=row.pk,
+                plan=row.plan.name,
+                state=state,
+                until=row.current_period_end,
+                can_cancel=entitled and state in {"trialing", "active", "past_due"},
+                can_resume=entitled
+                and row.cancel_at_period_end
+                and row.status in {Status.TRIALING, Status.ACTIVE},
+                history=sorted(events[row.pk], key=lambda line: line.at),
+            )
+        )
+    return found

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
@@ -215,3 +217,92 @@ class SubscriptionEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("subscription events cannot be deleted")
+
+
+class Checkout(models.Model):
+    """A reader's attempt to buy an offer. The price is copied here from the catalogue when
+    the checkout is created, so nothing the reader's browser sends can change it. One row
+    per idempotency key (unique): a double-clicked Subscribe finds the same checkout."""
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        PAID = "paid"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    provider = models.CharField(max_length=20)
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="checkouts"
+    )
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="checkouts")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="checkouts")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    state = models.CharField(max_length=4, choices=State.choices, default=State.OPEN)
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, null=True, blank=True, related_name="checkouts"
+    )
+    created = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} · {self.offer} · {self.state}"
+
+
+class PaymentLedgerQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("payment events cannot be updated")
+
+    def delete(self):
+        raise AppendOnlyError("payment events cannot be deleted")
+
+
+class PaymentEvent(models.Model):
+    """Append-only ledger of every payment attempt, success or not, as the provider reported
+    it. Declined attempts are kept too: they are part of an account's audit trail. Guarded
+    like `SubscriptionEvent`."""
+
+    class Kind(models.TextChoices):
+        CHARGE_SUCCEEDED = "charge_succeeded"
+        CHARGE_DECLINED = "charge_declined"
+        RENEWAL_PAID = "renewal_paid"
+        RENEWAL_FAILED = "renewal_failed"
+        REFUNDED = "refunded"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_events"
+    )
+    subscription = models.ForeignKey(
+        Subscription,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payment_events",
+    )
+    checkout = models.ForeignKey(
+        Checkout, on_delete=models.PROTECT, null=True, blank=True, related_name="payment_events"
+    )
+    provider = models.CharField(max_length=20)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = PaymentLedgerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.kind} {self.amount} {self.currency} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("payment events cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("payment events cannot be deleted")

@@ -15,6 +15,7 @@ Two decisions worth knowing:
   publication sells in one currency; offers in other currencies sort after it by code.
 """
 
+import calendar
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -230,3 +231,13 @@ def schedule_text(
         length = span(periods, plan.interval, ngettext) if periods > 1 else plan.interval.value
         first = f"{offer.intro_price} for the first {length}"
     return f"{first}, then {regular}"
+
+
+def add_periods(start: datetime, interval: Interval, count: int = 1) -> datetime:
+    """The end of `count` billing periods from `start`. A month from January 31st ends on
+    the last day of February (as card billing does), never in March."""
+    months = count * (12 if interval == Interval.YEAR else 1)
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day)

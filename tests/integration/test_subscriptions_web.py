@@ -208,12 +208,12 @@ def test_the_offers_page_lists_current_offers_with_their_terms(catalogue, client
     assert f"/subscribe/{catalogue['dollar'].pk}/" in links
 
 
-def test_checkout_is_not_open_and_grants_nothing(catalogue, client, at, site):
+def test_opening_an_offer_names_its_terms_and_grants_nothing(catalogue, client, at, site):
     reader = make_reader()
     signed_in(client, reader)
     response = client.get(f"/subscribe/{catalogue['dollar'].pk}/")
     assert response.status_code == 200
-    assert "Checkout opens soon" in response.content.decode()
+    assert "$0.99 for the first month, then $12 a month" in response.content.decode()
     assert not Subscription.objects.filter(user=reader).exists()
     assert client.get("/subscribe/999999/").status_code == 404
     at(OCTOBER_END)

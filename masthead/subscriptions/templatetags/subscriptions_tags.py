@@ -6,8 +6,8 @@ from django.utils.translation import ngettext
 
 from masthead.access import gate
 
-from ..fetch import OfferInfo, offers_for
-from ..offers import headline, price_schedule, schedule_text
+from ..fetch import OfferInfo, offers_for, subscriptions_for_account
+from ..offers import Money, headline, price_schedule, schedule_text
 
 register = template.Library()
 
@@ -37,3 +37,21 @@ def paywall_offers(context, limit=2):
     request = context.get("request")
     user = getattr(request, "user", None)
     return [describe(info) for info in offers_for(user, gate.clock(), limit=limit)]
+
+
+def describe_checkout(checkout) -> dict:
+    """A checkout as its pages show it: the terms and the amount stored on the row."""
+    offer, plan = checkout.offer, checkout.plan
+    return {
+        "id": checkout.public_id,
+        "headline": headline(offer.terms(), plan.terms(), ngettext),
+        "schedule": schedule_text(plan.terms(), offer.terms(), ngettext),
+        "amount": Money(checkout.amount, checkout.currency),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def account_subscriptions(context):
+    """The signed-in reader's subscriptions with their history, for the account page."""
+    request = context.get("request")
+    return subscriptions_for_account(getattr(request, "user", None), gate.clock())
