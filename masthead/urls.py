@@ -7,13 +7,35 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from masthead.readers import urls as reader_urls
 from masthead.subscriptions import views as subscription_views
+from masthead.subscriptions.payments import test_provider
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("account/", include(reader_urls)),
+    path("api/v1/", include("masthead.api.urls")),
     path("subscribe/", subscription_views.offers_page, name="subscribe"),
     path("subscribe/<int:offer_id>/", subscription_views.checkout, name="subscribe-offer"),
+    path(
+        "subscribe/checkout/<uuid:checkout_id>/",
+        test_provider.checkout_page,
+        name="test-checkout",
+    ),
+    path(
+        "subscribe/checkout/<uuid:checkout_id>/done/",
+        test_provider.checkout_done,
+        name="test-checkout-done",
+    ),
+    path(
+        "account/subscriptions/<int:subscription_id>/cancel/",
+        subscription_views.cancel_subscription,
+        name="subscription-cancel",
+    ),
+    path(
+        "account/subscriptions/<int:subscription_id>/resume/",
+        subscription_views.resume_subscription,
+        name="subscription-resume",
+    ),
 ]
 
 if settings.MASTHEAD_SERVE_MEDIA:

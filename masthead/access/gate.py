@@ -23,6 +23,7 @@ from .periods import MeterWindow, PeriodKind, meter_window
 from .policy import (
     ArticleAccess,
     Decision,
+    MeterResult,
     Subscription,
     decide,
     meter_unavailable,
@@ -107,14 +108,20 @@ def free_access_now(request, now: datetime) -> bool:
     return campaigns_for_request(request, now).free_access_active
 
 
-def article_decision(request, article) -> Decision:
+def article_decision(request, article, *, meter_anonymous: bool = True) -> Decision:
+    """The decision for this reader and article, made once per request: the first call
+    settles it, so a channel that passes meter_anonymous must call before anything else.
+
+    meter_anonymous=False is for channels whose anonymous clients carry no meter cookie
+    (the app API): each request would be a new anonymous reader with a fresh allowance, so
+    such a reader is decided as one whose allowance is used up."""
     decisions = request.__dict__.setdefault("_masthead_decisions", {})
     if article.pk not in decisions:
-        decisions[article.pk] = _decide(request, article)
+        decisions[article.pk] = _decide(request, article, meter_anonymous=meter_anonymous)
     return decisions[article.pk]
 
 
-def _decide(request, article) -> Decision:
+def _decide(request, article, *, meter_anonymous: bool = True) -> Decision:
     now = clock()
     access = ArticleAccess(article.access)
     if access == ArticleAccess.FREE:
@@ -132,19 +139,21 @@ def _decide(request, article) -> Decision:
         "free_access_window": free_access_now(request, now),
         "now": now,
     }
-    meter = None
-    if needs_meter(**facts):
-        facts["reader"] = replace(facts["reader"], key=request.reader.key)
-        config = meter_settings(request)
-        try:
-            meter = get_meter_store().consume(
-                reader_key=facts["reader"].key,
-                article_id=article.pk,
-                allowance=config.policy().allowance_for(facts["reader"]),
-                window=current_window(config, now),
-                now=now,
-            )
-        except MeterUnavailable as error:
-            log.warning("meter unavailable, failing closed: %s", error)
-            return meter_unavailable()
+    if not needs_meter(**facts):
+        return decide(**facts)
+    if not meter_anonymous and not request.reader.signed_in:
+        return decide(**facts, meter=MeterResult(allowance=0, used=0))
+    facts["reader"] = replace(facts["reader"], key=request.reader.key)
+    config = meter_settings(request)
+    try:
+        meter = get_meter_store().consume(
+            reader_key=facts["reader"].key,
+            article_id=article.pk,
+            allowance=config.policy().allowance_for(facts["reader"]),
+            window=current_window(config, now),
+            now=now,
+        )
+    except MeterUnavailable as error:
+        log.warning("meter unavailable, failing closed: %s", error)
+        return meter_unavailable()
     return decide(**facts, meter=meter)

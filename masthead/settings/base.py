@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "masthead.access",
     "masthead.campaigns",
     "masthead.subscriptions",
+    "masthead.api",
     "masthead.demo",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -177,6 +178,8 @@ MASTHEAD_TRUSTED_PROXY_HOPS = int(os.environ.get("MASTHEAD_TRUSTED_PROXY_HOPS", 
 MASTHEAD_CRAWLER_DNS_TIMEOUT = float(os.environ.get("MASTHEAD_CRAWLER_DNS_TIMEOUT", "1.0"))
 # How long a subscription whose renewal failed (past due) keeps access.
 MASTHEAD_PAST_DUE_GRACE_DAYS = int(os.environ.get("MASTHEAD_PAST_DUE_GRACE_DAYS", "3"))
+# Who takes payments: "test" (offline, the default for the demo and tests) or a dotted path.
+MASTHEAD_PAYMENT_PROVIDER = os.environ.get("MASTHEAD_PAYMENT_PROVIDER", "test")
 
 # Wagtail
 MASTHEAD_SITE_NAME = os.environ.get("MASTHEAD_SITE_NAME", "The Meridian Ledger")

@@ -1,0 +1,189 @@
+"""Plain Django views returning JSON. Identity here is the bearer token alone: no session,
+no django.contrib.auth.login(), so a browser's cookies never speak for an API request.
+
+CSRF: the token endpoint is exempt, which is safe because nothing it does rides on
+ambient credentials. POST takes the e-mail and password from the body and sets no cookie
+(a cross-site page that knows a password gains nothing it could not get itself, and cannot
+read the answer); DELETE acts only on the token in the Authorization header, which browsers
+never attach on their own. The article endpoint is GET only and needs no exemption."""
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import authenticate as check_password
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views.decorators.csrf import csrf_exempt
+
+from masthead.access.gate import article_decision
+from masthead.news.models import ArticlePage
+from masthead.readers import ratelimit
+
+from . import tokens
+
+OPENAPI_PATH = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
+# The web sign-in's scope: the API is another door to the same accounts, so both share
+# one count of attempts per account and per IP.
+SIGN_IN_SCOPE = "sign-in"
+NAME_MAX_LENGTH = 100
+_MAX_ID = 2**31 - 1
+
+
+def _error(status: int, code: str, message: str, **headers) -> JsonResponse:
+    response = JsonResponse({"error": code, "message": message}, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _unauthorized() -> JsonResponse:
+    return _error(
+        401,
+        "invalid_token",
+        "The token is missing, malformed, expired or revoked.",
+        WWW_Authenticate='Bearer realm="api"',
+    )
+
+
+def _not_allowed(allowed: str) -> JsonResponse:
+    return _error(405, "method_not_allowed", "Method not allowed.", Allow=allowed)
+
+
+def _bad_request(message: str) -> JsonResponse:
+    return _error(400, "bad_request", message)
+
+
+def _credentials(request) -> tuple[str, str, str]:
+    """e-mail, password and token name from a JSON body; ValueError with a reason if not."""
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError("The body must be a JSON object.") from error
+    if not isinstance(data, dict):
+        raise ValueError("The body must be a JSON object.")
+    email, password, name = data.get("email"), data.get("password"), data.get("name", "")
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise ValueError("'email' and 'password' must be strings.")
+    if not isinstance(name, str) or len(name) > NAME_MAX_LENGTH:
+        raise ValueError(f"'name' must be a string of at most {NAME_MAX_LENGTH} characters.")
+    return email, password, name
+
+
+@csrf_exempt
+def token(request):
+    if request.method == "POST":
+        response = _issue(request)
+    elif request.method == "DELETE":
+        response = _revoke(request)
+    else:
+        response = _not_allowed("POST, DELETE")
+    patch_cache_control(response, no_store=True)
+    patch_vary_headers(response, ["Authorization", "Cookie"])
+    return response
+
+
+def _issue(request):
+    try:
+        email, password, name = _credentials(request)
+    except ValueError as error:
+        return _bad_request(str(error))
+    if not ratelimit.allow(request, SIGN_IN_SCOPE, email):
+        return _error(429, "rate_limited", "Too many attempts. Try again later.")
+    # The backend hashes a password for unknown addresses too: known and unknown e-mails
+    # cost the same time and get the same answer.
+    user = check_password(request, username=email, password=password)
+    if user is None:
+        return _error(401, "invalid_credentials", "The e-mail address or password is wrong.")
+    ratelimit.reset_account(SIGN_IN_SCOPE, email)
+    issued = tokens.issue(user=user, name=name, now=timezone.now())
+    return JsonResponse(
+        {"token": issued.token, "expires_at": issued.expires_at.isoformat()}, status=201
+    )
+
+
+def _revoke(request):
+    try:
+        presented = tokens.bearer_token(request.headers.get("Authorization"))
+        if presented is None:
+            raise tokens.InvalidToken
+        tokens.revoke(presented, timezone.now())
+    except tokens.InvalidToken:
+        return _unauthorized()
+    return HttpResponse(status=204)
+
+
+def _token_user(request):
+    """The token's user, or AnonymousUser when no Authorization header was sent."""
+    presented = tokens.bearer_token(request.headers.get("Authorization"))
+    if presented is None:
+        return AnonymousUser()
+    return tokens.authenticate(presented, timezone.now())
+
+
+def article(request, article_id: str):
+    if request.method not in ("GET", "HEAD"):
+        response = _not_allowed("GET, HEAD")
+    else:
+        response = _article(request, article_id)
+    patch_cache_control(response, private=True)
+    patch_vary_headers(response, ["Authorization", "Cookie"])
+    return response
+
+
+def _article(request, article_id: str):
+    try:
+        # request.reader (the meter's reader) reads request.user: set it before deciding.
+        request.user = _token_user(request)
+    except tokens.InvalidToken:
+        return _unauthorized()
+    page = None
+    if article_id.isascii() and article_id.isdigit() and 0 < int(article_id) <= _MAX_ID:
+        page = (
+            ArticlePage.objects.live()
+            .public()
+            .select_related("series", "sponsor")
+            .filter(pk=int(article_id))
+            .first()
+        )
+    if page is None:
+        return _error(404, "not_found", "No published article has this id.")
+    # Called before page.reading(): the first call settles the decision for the request.
+    decision = article_decision(request, page, meter_anonymous=False)
+    reading = page.reading(request)
+    body = [{"type": p.kind, "html": str(p.html)} for p in reading["teaser"] + reading["rest"]]
+    return JsonResponse(
+        {
+            "id": page.pk,
+            "url": page.get_full_url(request),
+            "headline": page.headline,
+            "decks": page.decks,
+            "kicker": page.series.title if page.series else None,
+            "authors": [
+                {"name": a.name, "url": request.build_absolute_uri(a.get_url())}
+                for a in page.authors
+            ],
+            "published": page.published_at.isoformat(),
+            "access": page.access,
+            "sponsor": (
+                {"name": page.sponsor.name, "disclosure": page.sponsor.disclosure}
+                if page.sponsor
+                else None
+            ),
+            "decision": {
+                "full": decision.full,
+                "reason": str(decision.reason),
+                "message": str(decision.message),
+                "remaining": decision.remaining,
+            },
+            "body": body,
+        }
+    )
+
+
+def openapi(request):
+    if request.method not in ("GET", "HEAD"):
+        return _not_allowed("GET, HEAD")
+    return HttpResponse(OPENAPI_PATH.read_bytes(), content_type="application/yaml")
