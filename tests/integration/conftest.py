@@ -1,5 +1,6 @@
 import pytest
 
+from masthead.access import gate
 from tests.factories import (
     make_article,
     make_author,
@@ -51,3 +52,21 @@ def site(db):
         "topical": topical,
         "sponsored": sponsored,
     }
+
+
+@pytest.fixture
+def exclusive(site):
+    """A subscribers-only story in the small publication."""
+    return make_article(site["world"], "Exclusive story", access="subscribers")
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """Move the access rules' clock: `at(when)`; it starts at subscription_factories.NOW."""
+    from tests.integration.subscription_factories import NOW
+
+    def move(when):
+        monkeypatch.setattr(gate, "clock", lambda: when)
+
+    move(NOW)
+    return move

@@ -1,12 +1,19 @@
 """Small catalogues and readers for the subscriptions tests."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import count
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 
 from masthead.subscriptions.models import Offer, Plan
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+# The moment the subscription tests happen; the `at` fixture (conftest) starts the clock here.
+NOW = datetime(2026, 10, 15, 12, tzinfo=TOKYO)
+DAY = timedelta(days=1)
+FULL_TEXT = "Paragraph 9 text."  # beyond every teaser in these tests
 
 _numbers = count(1)
 

@@ -1,19 +1,19 @@
 """The account page's subscription: what it shows, cancel and resume as CSRF-protected
 POSTs, and access ending when it should (the clock is moved, no job runs)."""
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup
 from django.conf import settings
 from django.test import Client
 
-from masthead.access import gate
 from masthead.subscriptions import actions
 from masthead.subscriptions.models import Subscription
-from tests.factories import make_article
 from tests.integration.subscription_factories import (
+    DAY,
+    FULL_TEXT,
+    NOW,
     make_intro,
     make_plan,
     make_reader,
@@ -21,25 +21,6 @@ from tests.integration.subscription_factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-TOKYO = ZoneInfo("Asia/Tokyo")
-NOW = datetime(2026, 10, 15, 12, tzinfo=TOKYO)
-DAY = timedelta(days=1)
-FULL_TEXT = "Paragraph 9 text."
-
-
-@pytest.fixture
-def at(monkeypatch):
-    def move(when):
-        monkeypatch.setattr(gate, "clock", lambda: when)
-
-    move(NOW)
-    return move
-
-
-@pytest.fixture
-def exclusive(site):
-    return make_article(site["world"], "Exclusive story", access="subscribers")
 
 
 @pytest.fixture

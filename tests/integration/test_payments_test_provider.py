@@ -2,20 +2,21 @@
 the test cards pay or decline, only a verified payment grants access, and the
 ``payments_test`` command renews, fails and refunds."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from bs4 import BeautifulSoup
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from masthead.access import gate
 from masthead.subscriptions import actions
 from masthead.subscriptions.models import Checkout, PaymentEvent, Subscription, SubscriptionEvent
-from tests.factories import make_article
 from tests.integration.subscription_factories import (
+    DAY,
+    FULL_TEXT,
+    NOW,
+    TOKYO,
     make_intro,
     make_plan,
     make_reader,
@@ -24,26 +25,8 @@ from tests.integration.subscription_factories import (
 
 pytestmark = pytest.mark.django_db
 
-TOKYO = ZoneInfo("Asia/Tokyo")
-NOW = datetime(2026, 10, 15, 12, tzinfo=TOKYO)
-DAY = timedelta(days=1)
-FULL_TEXT = "Paragraph 9 text."
 PAYS = "4242 4242 4242 4242"
 DECLINES = "4000 0000 0000 0002"
-
-
-@pytest.fixture
-def at(monkeypatch):
-    def move(when):
-        monkeypatch.setattr(gate, "clock", lambda: when)
-
-    move(NOW)
-    return move
-
-
-@pytest.fixture
-def exclusive(site):
-    return make_article(site["world"], "Exclusive story", access="subscribers")
 
 
 @pytest.fixture

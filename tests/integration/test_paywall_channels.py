@@ -49,13 +49,6 @@ def resolver(monkeypatch):
     return fake
 
 
-@pytest.fixture
-def exclusive(site):
-    from tests.factories import make_article
-
-    return make_article(site["world"], "Exclusive story", access="subscribers")
-
-
 def body_of(client, page, **headers):
     response = client.get(page.url, **headers)
     assert response.status_code == 200

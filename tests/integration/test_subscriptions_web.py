@@ -2,7 +2,6 @@
 see and which offers it carries, and the offers page."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from bs4 import BeautifulSoup
@@ -10,11 +9,13 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from masthead.access import gate
 from masthead.subscriptions import actions
 from masthead.subscriptions.models import Subscription
-from tests.factories import make_article
 from tests.integration.subscription_factories import (
+    DAY,
+    FULL_TEXT,
+    NOW,
+    TOKYO,
     make_intro,
     make_plan,
     make_reader,
@@ -23,27 +24,7 @@ from tests.integration.subscription_factories import (
 
 pytestmark = pytest.mark.django_db
 
-TOKYO = ZoneInfo("Asia/Tokyo")
-NOW = datetime(2026, 10, 15, 12, tzinfo=TOKYO)
 OCTOBER_END = datetime(2026, 11, 1, tzinfo=TOKYO)  # ends at midnight: last day October 31st
-DAY = timedelta(days=1)
-FULL_TEXT = "Paragraph 9 text."
-
-
-@pytest.fixture
-def at(monkeypatch):
-    """Move the access rules' clock."""
-
-    def move(when):
-        monkeypatch.setattr(gate, "clock", lambda: when)
-
-    move(NOW)
-    return move
-
-
-@pytest.fixture
-def exclusive(site):
-    return make_article(site["world"], "Exclusive story", access="subscribers")
 
 
 @pytest.fixture
