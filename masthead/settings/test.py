@@ -26,3 +26,6 @@ if not os.environ.get("DATABASE_URL"):
         },
         "TEST": {"NAME": VAR_DIR / f"test-db-{os.getpid()}.sqlite3"},  # noqa: F405
     }
+else:
+    # One test database per run, so two runs against one PostgreSQL server do not collide.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_masthead_{os.getpid()}"}  # noqa: F405
