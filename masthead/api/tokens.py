@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from .models import ApiToken
 
@@ -37,7 +37,13 @@ def _hash(token: str) -> str:
 def issue(*, user, name: str, now: datetime) -> Issued:
     token = secrets.token_urlsafe(32)
     expires_at = now + LIFETIME
-    ApiToken.objects.create(user=user, name=name, token_hash=_hash(token), expires_at=expires_at)
+    ApiToken.objects.create(
+        user=user,
+        name=name,
+        token_hash=_hash(token),
+        expires_at=expires_at,
+        session_salt=user.session_key_salt,
+    )
     return Issued(token=token, expires_at=expires_at)
 
 
@@ -59,6 +65,7 @@ def _live(token: str, now: datetime):
         revoked_at__isnull=True,
         expires_at__gt=now,
         user__is_active=True,
+        user__session_key_salt=F("session_salt"),
     )
 
 

@@ -1,11 +1,12 @@
 """Plain Django views returning JSON. Identity here is the bearer token alone: no session,
 no django.contrib.auth.login(), so a browser's cookies never speak for an API request.
 
-CSRF: the token endpoint is exempt, which is safe because nothing it does rides on
-ambient credentials. POST takes the e-mail and password from the body and sets no cookie
-(a cross-site page that knows a password gains nothing it could not get itself, and cannot
-read the answer); DELETE acts only on the token in the Authorization header, which browsers
-never attach on their own. The article endpoint is GET only and needs no exemption."""
+CSRF: the token and sign-in-link endpoints are exempt, which is safe because nothing they
+do rides on ambient credentials. POST /token takes the e-mail and password (or a link
+token) from the body and sets no cookie (a cross-site page that knows a password gains
+nothing it could not get itself, and cannot read the answer); DELETE acts only on the
+token in the Authorization header, which browsers never attach on their own. The article
+endpoint is GET only and needs no exemption."""
 
 import json
 from pathlib import Path
@@ -20,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from masthead.access.gate import article_decision
 from masthead.news.models import ArticlePage
+from masthead.readers import actions as reader_actions
 from masthead.readers import ratelimit
 
 from . import tokens
@@ -56,20 +58,29 @@ def _bad_request(message: str) -> JsonResponse:
     return _error(400, "bad_request", message)
 
 
-def _credentials(request) -> tuple[str, str, str]:
-    """e-mail, password and token name from a JSON body; ValueError with a reason if not."""
+def _json_object(request) -> dict:
     try:
         data = json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as error:
         raise ValueError("The body must be a JSON object.") from error
     if not isinstance(data, dict):
         raise ValueError("The body must be a JSON object.")
-    email, password, name = data.get("email"), data.get("password"), data.get("name", "")
-    if not isinstance(email, str) or not isinstance(password, str):
-        raise ValueError("'email' and 'password' must be strings.")
+    return data
+
+
+def _token_name(data: dict) -> str:
+    name = data.get("name", "")
     if not isinstance(name, str) or len(name) > NAME_MAX_LENGTH:
         raise ValueError(f"'name' must be a string of at most {NAME_MAX_LENGTH} characters.")
-    return email, password, name
+    return name
+
+
+def _credentials(data: dict) -> tuple[str, str]:
+    """e-mail and password from a JSON body; ValueError with a reason if not."""
+    email, password = data.get("email"), data.get("password")
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise ValueError("'email' and 'password' must be strings.")
+    return email, password
 
 
 @csrf_exempt
@@ -86,8 +97,14 @@ def token(request):
 
 
 def _issue(request):
+    """A token for an e-mail and password, or for a sign-in link the app received (the
+    link's token, consumed once, exactly as the web confirm page would)."""
     try:
-        email, password, name = _credentials(request)
+        data = _json_object(request)
+        name = _token_name(data)
+        if "link_token" in data:
+            return _issue_from_link(request, data.get("link_token"), name)
+        email, password = _credentials(data)
     except ValueError as error:
         return _bad_request(str(error))
     if not ratelimit.allow(request, SIGN_IN_SCOPE, email):
@@ -98,9 +115,49 @@ def _issue(request):
     if user is None:
         return _error(401, "invalid_credentials", "The e-mail address or password is wrong.")
     ratelimit.reset_account(SIGN_IN_SCOPE, email)
+    return _issued(user, name)
+
+
+def _issue_from_link(request, link_token, name: str):
+    if not isinstance(link_token, str):
+        raise ValueError("'link_token' must be a string.")
+    if not ratelimit.allow(request, SIGN_IN_SCOPE):
+        return _error(429, "rate_limited", "Too many attempts. Try again later.")
+    link = reader_actions.consume_sign_in_link(link_token)
+    if link is None:
+        return _error(401, "invalid_credentials", "The sign-in link is unknown, used or expired.")
+    return _issued(link.user, name)
+
+
+def _issued(user, name: str) -> JsonResponse:
     issued = tokens.issue(user=user, name=name, now=timezone.now())
     return JsonResponse(
         {"token": issued.token, "expires_at": issued.expires_at.isoformat()}, status=201
+    )
+
+
+@csrf_exempt
+def sign_in_link(request):
+    """E-mail a one-time sign-in link; the app opens it (as a universal link) and trades
+    its token at POST /token. The same 202 whether or not the address has an account."""
+    response = _send_link(request) if request.method == "POST" else _not_allowed("POST")
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def _send_link(request):
+    try:
+        email = _json_object(request).get("email")
+        if not isinstance(email, str):
+            raise ValueError("'email' must be a string.")
+    except ValueError as error:
+        return _bad_request(str(error))
+    if not ratelimit.allow(request, "sign-in-link", email):
+        return _error(429, "rate_limited", "Too many attempts. Try again later.")
+    reader_actions.send_sign_in_link(request, email=email)
+    return JsonResponse(
+        {"message": "If an account exists for this address, a sign-in link is on its way."},
+        status=202,
     )
 
 

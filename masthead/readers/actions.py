@@ -2,8 +2,10 @@
 
 import logging
 import secrets
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -13,26 +15,34 @@ from .models import SignInLink
 log = logging.getLogger(__name__)
 
 
-class EmailTaken(Exception):
-    pass
-
-
 def normalise_email(address: str) -> str:
     return address.strip().lower()
 
 
-def sign_up(*, email: str, password: str):
-    """A new account, signed in by the caller but unverified until the link is opened."""
+def sign_up(request, *, email: str, password: str, next_url: str = "") -> None:
+    """Create an unverified account and send its verification link, whose confirm page
+    signs the new reader in. For an address that already has an account nothing is
+    created; the address is sent a note on how to sign in instead. The caller answers the
+    same either way, and both paths hash the password and send one e-mail, so neither the
+    page nor its timing tells anyone whether an address has an account."""
     users = get_user_model()
     email = normalise_email(email)
-    try:
-        with transaction.atomic():
-            user = users(username=f"reader-{secrets.token_hex(8)}", email=email)
-            user.set_password(password)
-            user.save()
-    except IntegrityError as error:
-        raise EmailTaken(email) from error
-    return user
+    if not users._default_manager.filter(email__iexact=email).exists():
+        try:
+            with transaction.atomic():
+                user = users(username=f"reader-{secrets.token_hex(8)}", email=email)
+                user.set_password(password)
+                user.save()
+        except IntegrityError:
+            pass  # taken a moment ago by a racing sign-up: treat it as known
+        else:
+            send_verification(request, user=user, next_url=next_url)
+            return
+    else:
+        make_password(password)  # the same work as a new account, for the same timing
+    sign_in = request.build_absolute_uri(reverse("readers:sign-in"))
+    reset = request.build_absolute_uri(reverse("readers:password-reset"))
+    emails.send("account_exists", to=email, context={"sign_in_url": sign_in, "reset_url": reset})
 
 
 def find_by_email(address: str):
@@ -42,18 +52,35 @@ def find_by_email(address: str):
     ).first()
 
 
-def send_verification(request, *, user, to_email: str | None = None) -> None:
+def send_verification(request, *, user, to_email: str | None = None, next_url: str = "") -> None:
     """Send a verification link to the account's address, or to the address it wants to
-    change to (the switch happens when that link is opened)."""
+    change to (the switch happens when that link is opened). next_url, already checked to
+    be on this site, is where the confirm page goes on to."""
     to_email = normalise_email(to_email or user.email)
     token = tokens.make_verification_token(
         user_pk=user.pk, from_email=user.email, to_email=to_email
     )
     url = request.build_absolute_uri(reverse("readers:verify-email", args=[token]))
+    if next_url:
+        url = f"{url}?{urlencode({'next': next_url})}"
     emails.send(
         "verify_email",
         to=to_email,
         context={"url": url, "changing": to_email != normalise_email(user.email)},
+    )
+
+
+def verification_pending(token: str) -> bool:
+    """Whether a verification link would still do something (for its confirm page)."""
+    claim = tokens.read_verification_token(token)
+    if claim is None:
+        return False
+    return (
+        get_user_model()
+        ._default_manager.filter(
+            pk=claim.user_pk, is_active=True, email__iexact=normalise_email(claim.from_email)
+        )
+        .exists()
     )
 
 

@@ -97,36 +97,39 @@ def sign_up(request):
             return _limited(request, template, {"form": forms.SignUpForm(), "next": next_url})
         form = forms.SignUpForm(request.POST)
         if form.is_valid():
-            try:
-                user = actions.sign_up(
-                    email=form.cleaned_data["email"], password=form.cleaned_data["password"]
-                )
-            except actions.EmailTaken:
-                form.add_error(
-                    "email",
-                    _(
-                        "We could not create an account with this address. If it is yours, "
-                        "sign in or reset your password."
-                    ),
-                )
-            else:
-                actions.send_verification(request, user=user)
-                login(request, user, backend=BACKEND)
-                messages.info(
-                    request, _("Welcome. We have sent you a link to confirm your e-mail address.")
-                )
-                return redirect(next_url or "readers:account")
+            actions.sign_up(
+                request,
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                next_url=next_url,
+            )
+            return render(request, "readers/sign_up_sent.html")
     else:
         form = forms.SignUpForm()
     return render(request, template, {"form": form, "next": next_url})
 
 
+@require_http_methods(["GET", "POST"])
 def verify_email(request, token):
+    """GET only shows a button, as for sign-in links: a mail scanner that fetches the link
+    must not confirm an address (or switch an account to a new one). The POST confirms;
+    the first confirmation of a new account also signs it in, since the link proves the
+    inbox is the reader's, and goes on to the page the reader signed up from."""
+    next_url = safe_next(request)
+    if request.method == "GET":
+        if not actions.verification_pending(token):
+            return render(request, "readers/verify_invalid.html", status=400)
+        return render(request, "readers/verify_confirm.html", {"next": next_url})
     user, first = actions.verify_email(token)
     if user is None:
         return render(request, "readers/verify_invalid.html", status=400)
     if first:
         actions.send_welcome(user=user)
+        if request.user != user:
+            login(request, user, backend=BACKEND)
+        if next_url:
+            messages.info(request, _("Thank you: your e-mail address is confirmed."))
+            return redirect(next_url)
     return render(request, "readers/verified.html", {"verified_email": user.email})
 
 

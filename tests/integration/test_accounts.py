@@ -33,7 +33,7 @@ def page(response, *replace):
 
 
 def link_in(message, kind):
-    found = re.search(rf"http://testserver(/account/{kind}/[^\s\"]+/)", message.body)
+    found = re.search(rf"http://testserver(/account/{kind}/[^\s\"]+/(\?\S+)?)", message.body)
     assert found, message.body
     return found.group(1)
 
@@ -49,36 +49,73 @@ def is_signed_in(client):
 # Sign-up and verification
 
 
-def test_sign_up_sends_a_verification_link_that_sets_the_flag(client):
+def confirm(client, path):
+    """Open a verification link as a reader does: the page, then its button."""
+    shown = client.get(path)
+    assert shown.status_code == 200, shown.content
+    return client.post(path.split("?")[0], {"next": shown.context["next"]})
+
+
+def test_sign_up_sends_a_verification_link_whose_confirm_page_signs_in(client):
     # given / when
     response = client.post(
         "/account/sign-up/", {"email": "New.Reader@Example.com", "password": PASSWORD}
     )
-    # then: signed in, but not verified yet
-    assert response.status_code == 302
+    # then: an unverified account, nobody signed in yet, one message sent
+    assert response.status_code == 200
+    assert "Check your inbox" in response.content.decode()
     user = get_user_model().objects.get()
     assert user.email == "new.reader@example.com"
     assert user.check_password(PASSWORD)
     assert user.email_verified is False
-    assert is_signed_in(client)
+    assert not is_signed_in(client)
     assert len(mail.outbox) == 1
     verification = mail.outbox[0]
     assert verification.to == ["new.reader@example.com"]
     assert "{" not in verification.subject and "Confirm your e-mail address" in verification.subject
     assert verification.alternatives[0][1] == "text/html"
 
-    # when the link is opened
-    response = Client().get(link_in(verification, "verify"))
+    # when the link is opened (as a mail scanner would): nothing happens
+    assert client.get(link_in(verification, "verify")).status_code == 200
+    user.refresh_from_db()
+    assert user.email_verified is False and not is_signed_in(client)
+
+    # when its button is pressed
+    response = confirm(client, link_in(verification, "verify"))
 
     # then
     assert response.status_code == 200
     user.refresh_from_db()
     assert user.email_verified is True
+    assert is_signed_in(client)
     welcome = mail.outbox[-1]
     assert welcome.subject.startswith("Welcome to") and welcome.to == ["new.reader@example.com"]
-    # Opening it again changes nothing and sends no second welcome.
-    assert Client().get(link_in(verification, "verify")).status_code == 200
+    # Confirming again changes nothing, signs nobody in and sends no second welcome.
+    other = Client()
+    assert confirm(other, link_in(verification, "verify")).status_code == 200
+    assert not is_signed_in(other)
     assert len(mail.outbox) == 2
+
+
+def test_sign_up_goes_on_to_the_page_it_started_from_once_confirmed(client):
+    client.post(
+        "/account/sign-up/",
+        {"email": "new@example.com", "password": PASSWORD, "next": "/subscribe/"},
+    )
+    response = confirm(client, link_in(mail.outbox[0], "verify"))
+    assert response.status_code == 302 and response["Location"] == "/subscribe/"
+    assert is_signed_in(client)
+
+
+def test_sign_up_never_goes_on_to_another_site(client):
+    client.post(
+        "/account/sign-up/",
+        {"email": "new@example.com", "password": PASSWORD, "next": "https://evil.example/"},
+    )
+    path = link_in(mail.outbox[0], "verify")
+    assert "evil" not in mail.outbox[0].body
+    response = client.post(path, {"next": "https://evil.example/"})
+    assert response.status_code == 200 and is_signed_in(client)
 
 
 def test_sign_up_enforces_the_password_validators(client):
@@ -91,20 +128,31 @@ def test_sign_up_enforces_the_password_validators(client):
     assert 'id="id_password_error"' in body
 
 
-def test_sign_up_with_an_address_in_use_in_another_case_creates_nothing(client):
+def test_sign_up_answers_the_same_for_an_address_in_use_and_tells_only_its_owner():
+    # given
     make_reader("taken@example.com")
-    response = client.post(
-        "/account/sign-up/", {"email": "TAKEN@example.com", "password": PASSWORD}
-    )
-    assert response.status_code == 200
-    assert get_user_model().objects.count() == 1
-    assert not mail.outbox
+    # when
+    taken = Client().post("/account/sign-up/", {"email": "TAKEN@example.com", "password": PASSWORD})
+    free = Client().post("/account/sign-up/", {"email": "free@example.com", "password": PASSWORD})
+    # then: the same page; one new account; the owner of the taken address is told how to
+    # sign in, and nobody is signed in
+    assert taken.status_code == free.status_code == 200
+    assert page(taken) == page(free)
+    assert get_user_model().objects.count() == 2
+    assert sorted(m.to[0] for m in mail.outbox) == ["free@example.com", "taken@example.com"]
+    note = next(m for m in mail.outbox if m.to == ["taken@example.com"])
+    assert "already" in note.subject
+    assert "http://testserver/account/sign-in/" in note.body
+    assert "http://testserver/account/password/reset/" in note.body
+    assert get_user_model().objects.get(email="taken@example.com").check_password(PASSWORD)
 
 
 def test_tampered_verification_link_does_nothing(client):
     client.post("/account/sign-up/", {"email": "new@example.com", "password": PASSWORD})
     path = link_in(mail.outbox[0], "verify")
-    assert Client().get(path[:-3] + "x" + path[-2:]).status_code == 400
+    tampered = path[:-3] + "x" + path[-2:]
+    assert Client().get(tampered).status_code == 400
+    assert Client().post(tampered).status_code == 400
     assert get_user_model().objects.get().email_verified is False
 
 
@@ -301,14 +349,19 @@ def test_change_email_switches_only_when_the_new_address_is_verified(client):
     user.refresh_from_db()
     assert user.email == "old@example.com"
     assert mail.outbox[0].to == ["new@example.com"]
-    # when
+    # when the link is only fetched (a mail scanner), nothing changes
     assert Client().get(link_in(mail.outbox[0], "verify")).status_code == 200
+    user.refresh_from_db()
+    assert user.email == "old@example.com"
+    # when it is confirmed
+    assert confirm(Client(), link_in(mail.outbox[0], "verify")).status_code == 200
     # then
     user.refresh_from_db()
     assert user.email == "new@example.com" and user.email_verified
     assert sign_in(Client(), "new@example.com").status_code == 302
     # The old link is stale once the address has changed.
     assert Client().get(link_in(mail.outbox[0], "verify")).status_code == 400
+    assert Client().post(link_in(mail.outbox[0], "verify")).status_code == 400
 
 
 def test_change_email_to_an_address_in_use_answers_the_same_and_sends_nothing(client):

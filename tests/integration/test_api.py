@@ -1,11 +1,13 @@
 """The app API: tokens, and articles under the same access decision as the web page."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.test import RequestFactory, override_settings
+from django.core import mail
+from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 
 from masthead.access import gate
@@ -99,6 +101,8 @@ def test_token_requests_are_rate_limited_per_account(client, reader):
         '{"email": 1, "password": "x"}',
         '{"email": "a@example.com", "password": "x", "name": 5}',
         json.dumps({"email": "a@example.com", "password": "x", "name": "n" * 101}),
+        '{"link_token": 5}',
+        '{"link_token": null}',
     ],
 )
 def test_a_body_that_is_not_credentials_gets_400(client, body):
@@ -117,6 +121,64 @@ def test_a_revoked_token_no_longer_works(client, reader, articles):
     assert ApiToken.objects.get().revoked_at is not None
     assert get_article(client, articles["free"], **bearer(token)).status_code == 401
     assert client.delete(TOKEN_URL, **bearer(token)).status_code == 401
+
+
+def test_signing_out_everywhere_revokes_the_apps_tokens_too(client, reader, articles):
+    # given a token, and a browser session of the same reader
+    token = issue_token(client, reader)
+    browser = Client()
+    browser.force_login(reader)
+    # when the reader signs out everywhere
+    assert browser.post("/account/sign-out/everywhere/").status_code == 302
+    # then the app's token is dead, and a new one works
+    assert get_article(client, articles["free"], **bearer(token)).status_code == 401
+    fresh = issue_token(client, reader)
+    assert get_article(client, articles["free"], **bearer(fresh)).status_code == 200
+
+
+def link_token_from(message) -> str:
+    found = re.search(r"/account/sign-in/link/([A-Za-z0-9_-]+)/", message.body)
+    assert found, message.body
+    return found.group(1)
+
+
+def test_an_app_signs_in_by_link_and_trades_the_link_for_a_token(client, reader, articles):
+    # given: the app asks for a link
+    response = client.post(
+        "/api/v1/sign-in-link", json.dumps({"email": reader.email}), content_type="application/json"
+    )
+    assert response.status_code == 202
+    link = link_token_from(mail.outbox[-1])
+    # when it trades the link (opened as a universal link) for a token
+    traded = post_json(client, {"link_token": link, "name": "Phone"})
+    # then
+    assert traded.status_code == 201
+    token = traded.json()["token"]
+    assert ApiToken.objects.get().name == "Phone"
+    assert get_article(client, articles["free"], **bearer(token)).status_code == 200
+    # The link works once, here as on the web.
+    assert post_json(client, {"link_token": link}).status_code == 401
+    assert client.post(f"/account/sign-in/link/{link}/").status_code == 400
+
+
+def test_link_requests_answer_the_same_for_unknown_addresses(client, reader):
+    known = client.post(
+        "/api/v1/sign-in-link", json.dumps({"email": reader.email}), content_type="application/json"
+    )
+    unknown = client.post(
+        "/api/v1/sign-in-link",
+        json.dumps({"email": "nobody@example.com"}),
+        content_type="application/json",
+    )
+    assert known.status_code == unknown.status_code == 202
+    assert known.json() == unknown.json()
+    assert [m.to for m in mail.outbox] == [[reader.email]]
+
+
+def test_an_unknown_link_token_gets_401(client):
+    response = post_json(client, {"link_token": "x" * 43})
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_credentials"
 
 
 def test_revoking_needs_a_token(client):
