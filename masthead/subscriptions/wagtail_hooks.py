@@ -1,8 +1,12 @@
+from django.urls import path, reverse
+from wagtail import hooks
+from wagtail.admin.widgets import Button
 from wagtail.permission_policies.base import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from . import admin_views
 from .models import Offer, Plan, Subscription
 
 
@@ -53,3 +57,25 @@ class SubscriptionsViewSetGroup(SnippetViewSetGroup):
 
 
 register_snippet(SubscriptionsViewSetGroup)
+
+
+@hooks.register("register_admin_urls")
+def test_payment_urls():
+    return [
+        path(
+            "subscriptions/test-payments/<int:subscription_id>/",
+            admin_views.test_payments,
+            name="subscriptions_test_payments",
+        )
+    ]
+
+
+@hooks.register("register_snippet_listing_buttons")
+def test_payment_button(snippet, user, next_url=None):
+    if isinstance(snippet, Subscription) and admin_views.available_to(user):
+        yield Button(
+            "Test payments",
+            reverse("subscriptions_test_payments", args=[snippet.pk]),
+            icon_name="tag",
+            priority=50,
+        )
