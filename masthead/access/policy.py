@@ -111,19 +111,25 @@ class Decision:
     show_offers: bool = False
 
 
+def access_ends_at(subscription: Subscription) -> datetime | None:
+    """The moment a subscription's access ends, read from its dates; None for an expired
+    one, which gives no access at all."""
+    if subscription.status == Status.TRIALING:
+        return subscription.trial_end or subscription.period_end
+    if subscription.status in (Status.ACTIVE, Status.CANCELED):
+        # A cancelled subscription keeps access to the end of the period paid for.
+        return subscription.period_end
+    if subscription.status == Status.PAST_DUE:
+        return subscription.period_end + subscription.grace
+    return None
+
+
 def is_entitled(subscription: Subscription | None, now: datetime) -> bool:
     """Entitlement is derived from dates at read time, so access ends on time with no job."""
     if subscription is None:
         return False
-    if subscription.status == Status.TRIALING:
-        end = subscription.trial_end or subscription.period_end
-        return now < end
-    if subscription.status in (Status.ACTIVE, Status.CANCELED):
-        # A cancelled subscription keeps access to the end of the period paid for.
-        return now < subscription.period_end
-    if subscription.status == Status.PAST_DUE:
-        return now < subscription.period_end + subscription.grace
-    return False
+    end = access_ends_at(subscription)
+    return end is not None and now < end
 
 
 def lapsed_reason(subscription: Subscription | None) -> Reason | None:

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "masthead.access",
     "masthead.campaigns",
     "masthead.subscriptions",
+    "masthead.notices",
     "masthead.api",
     "masthead.demo",
     "wagtail.contrib.redirects",
@@ -178,6 +179,10 @@ MASTHEAD_TRUSTED_PROXY_HOPS = int(os.environ.get("MASTHEAD_TRUSTED_PROXY_HOPS", 
 MASTHEAD_CRAWLER_DNS_TIMEOUT = float(os.environ.get("MASTHEAD_CRAWLER_DNS_TIMEOUT", "1.0"))
 # How long a subscription whose renewal failed (past due) keeps access.
 MASTHEAD_PAST_DUE_GRACE_DAYS = int(os.environ.get("MASTHEAD_PAST_DUE_GRACE_DAYS", "3"))
+# Subscription e-mails (manage.py send_notices): warn this many days before an unpaid trial
+# ends; a run looks this many days back for payments and ended access (see notices/outbox.py).
+MASTHEAD_TRIAL_ENDING_NOTICE_DAYS = int(os.environ.get("MASTHEAD_TRIAL_ENDING_NOTICE_DAYS", "3"))
+MASTHEAD_NOTICE_LOOKBACK_DAYS = int(os.environ.get("MASTHEAD_NOTICE_LOOKBACK_DAYS", "7"))
 # Who takes payments: "test" (offline, the default for the demo and tests) or a dotted path.
 MASTHEAD_PAYMENT_PROVIDER = os.environ.get("MASTHEAD_PAYMENT_PROVIDER", "test")
 

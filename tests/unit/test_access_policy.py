@@ -16,6 +16,7 @@ from masthead.access.policy import (
     Reason,
     Status,
     Subscription,
+    access_ends_at,
     decide,
     is_entitled,
     meter_unavailable,
@@ -158,6 +159,21 @@ def test_the_meter_is_asked_only_when_it_decides(access, reader, subscription, w
 )
 def test_entitlement_follows_dates_at_read_time(subscription, entitled):
     assert is_entitled(subscription, NOW) is entitled
+
+
+@pytest.mark.parametrize(
+    ("subscription", "end"),
+    [
+        (ACTIVE, NOW + DAY),
+        (TRIAL, NOW + DAY),  # the trial's end, not the period's
+        (Subscription(Status.TRIALING, period_end=NOW + DAY, paid=False), NOW + DAY),
+        (CANCELED_RUNNING, NOW + DAY),
+        (PAST_DUE_GRACE, NOW + 2 * DAY),  # period end plus the grace
+        (LAPSED, None),
+    ],
+)
+def test_access_ends_when_the_dates_say(subscription, end):
+    assert access_ends_at(subscription) == end
 
 
 def test_unavailable_meter_fails_closed():

@@ -1,0 +1,25 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from masthead.access import gate
+from masthead.notices.outbox import deliver_due
+
+
+class Command(BaseCommand):
+    help = (
+        "Send the subscription e-mails that are due (receipts, failed payments, trials "
+        "ending, access expired), each once. Run it every minute."
+    )
+
+    def handle(self, *args, **options):
+        deliveries = deliver_due(now=gate.clock())
+        failed = [d for d in deliveries if not d.sent]
+        for delivery in deliveries:
+            if delivery.sent:
+                self.stdout.write(f"Sent {delivery.kind} {delivery.key} to {delivery.to}")
+            else:
+                self.stderr.write(
+                    f"Could not send {delivery.kind} {delivery.key} to {delivery.to}: "
+                    f"{delivery.error} (retried next run)"
+                )
+        if failed:
+            raise CommandError(f"{len(failed)} of {len(deliveries)} notices could not be sent.")
