@@ -7,7 +7,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from masthead.readers import urls as reader_urls
 from masthead.subscriptions import views as subscription_views
-from masthead.subscriptions.payments import test_provider
+from masthead.subscriptions.payments import stripe_provider, test_provider, webhooks
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
@@ -25,6 +25,17 @@ urlpatterns = [
         "subscribe/checkout/<uuid:checkout_id>/done/",
         test_provider.checkout_done,
         name="test-checkout-done",
+    ),
+    path("subscribe/stripe/webhook/", webhooks.stripe_webhook, name="stripe-webhook"),
+    path(
+        "subscribe/stripe/return/<uuid:checkout_id>/",
+        stripe_provider.checkout_return,
+        name="stripe-return",
+    ),
+    path(
+        "account/subscriptions/<int:subscription_id>/billing/",
+        stripe_provider.billing_portal,
+        name="subscription-billing",
     ),
     path(
         "account/subscriptions/<int:subscription_id>/cancel/",

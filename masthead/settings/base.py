@@ -185,6 +185,10 @@ MASTHEAD_TRIAL_ENDING_NOTICE_DAYS = int(os.environ.get("MASTHEAD_TRIAL_ENDING_NO
 MASTHEAD_NOTICE_LOOKBACK_DAYS = int(os.environ.get("MASTHEAD_NOTICE_LOOKBACK_DAYS", "7"))
 # Who takes payments: "test" (offline, the default for the demo and tests) or a dotted path.
 MASTHEAD_PAYMENT_PROVIDER = os.environ.get("MASTHEAD_PAYMENT_PROVIDER", "test")
+# Stripe (MASTHEAD_PAYMENT_PROVIDER=stripe); STRIPE_API_BASE points at localstripe in tests.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
 
 # Wagtail
 MASTHEAD_SITE_NAME = os.environ.get("MASTHEAD_SITE_NAME", "The Meridian Ledger")

@@ -89,15 +89,28 @@ def start_trial(*, user, offer: Offer, now: datetime) -> Subscription:
 
 
 def start(
-    *, user, plan: Plan, offer: Offer | None = None, period_end: datetime, now: datetime
+    *,
+    user,
+    plan: Plan,
+    offer: Offer | None = None,
+    period_end: datetime,
+    now: datetime,
+    provider: str = "",
+    provider_customer_id: str = "",
+    provider_subscription_id: str = "",
+    recheck_offer: bool = True,
 ) -> Subscription:
-    """A paid subscription from its first verified payment (no trial)."""
+    """A paid subscription from its first verified payment (no trial). A provider that
+    bills it (Stripe) passes its ids; they are unique, so two racing webhooks start one.
+    A webhook reporting a payment already taken passes ``recheck_offer=False``: the offer
+    was checked when its checkout opened, and refusing now (the offer ended a second after
+    the reader paid) would leave a paid reader without access."""
     if offer is not None and offer.plan_id != plan.pk:
         raise OfferNotAvailable("This offer is for another plan.")
     if period_end <= now:
         raise InvalidTransition("a new period must end in the future")
     with transaction.atomic():
-        if offer is not None:
+        if offer is not None and recheck_offer:
             _available_offer(offer, user, now)
         subscription = Subscription.objects.create(
             user=user,
@@ -106,6 +119,9 @@ def start(
             status=Status.ACTIVE,
             current_period_end=period_end,
             activated_at=now,
+            provider=provider,
+            provider_customer_id=provider_customer_id,
+            provider_subscription_id=provider_subscription_id,
         )
         _record(
             subscription,
@@ -203,4 +219,60 @@ def expire(*, subscription: Subscription, now: datetime) -> Subscription:
         row.status = Status.EXPIRED
         row.save()
         _record(row, SubscriptionEvent.Kind.EXPIRED, now, previous=previous)
+    return _refresh(subscription, row)
+
+
+def sync(
+    *,
+    subscription: Subscription,
+    status: Status,
+    period_end: datetime,
+    cancel_at_period_end: bool,
+    now: datetime,
+) -> Subscription:
+    """Bring a provider-billed subscription to the provider's true state (Stripe webhooks
+    re-fetch it, so events that come twice or out of order all converge here). One ledger
+    row per real change and none when nothing changed. Expired is final. The period end
+    only moves forward and only when paid: a past-due subscription keeps the end of the
+    period it paid for, which is where its grace counts from."""
+    with transaction.atomic():
+        row = _locked(subscription)
+        if row.status == Status.EXPIRED:
+            return _refresh(subscription, row)
+        if status == Status.EXPIRED:
+            previous = row.status
+            row.status = Status.EXPIRED
+            row.save()
+            _record(row, SubscriptionEvent.Kind.EXPIRED, now, previous=previous)
+            return _refresh(subscription, row)
+        changed = []
+        if status == Status.ACTIVE:
+            longer = period_end > row.current_period_end
+            if row.status != Status.ACTIVE:
+                row.status = Status.ACTIVE
+                row.activated_at = row.activated_at or now
+                changed.append(SubscriptionEvent.Kind.ACTIVATED)
+            elif longer:
+                changed.append(SubscriptionEvent.Kind.RENEWED)
+            if longer:
+                row.current_period_end = period_end
+        elif status == Status.PAST_DUE and row.status == Status.ACTIVE:
+            row.status = Status.PAST_DUE
+            changed.append(SubscriptionEvent.Kind.PAST_DUE)
+        if cancel_at_period_end != row.cancel_at_period_end:
+            row.cancel_at_period_end = cancel_at_period_end
+            changed.append(
+                SubscriptionEvent.Kind.CANCELED
+                if cancel_at_period_end
+                else SubscriptionEvent.Kind.RESUMED
+            )
+        if changed:
+            row.save()
+        for kind in changed:
+            data = {"source": "provider"}
+            if kind in (SubscriptionEvent.Kind.ACTIVATED, SubscriptionEvent.Kind.RENEWED):
+                data["period_end"] = row.current_period_end.isoformat()
+            if kind == SubscriptionEvent.Kind.CANCELED:
+                data["access_until"] = row.current_period_end.isoformat()
+            _record(row, kind, now, **data)
     return _refresh(subscription, row)

@@ -106,6 +106,7 @@ class AccountSubscription:
     can_cancel: bool
     can_resume: bool
     history: list[HistoryLine]
+    can_manage_billing: bool = False  # Stripe's customer portal
 
 
 _PAYMENT_WORDS = {
@@ -114,6 +115,7 @@ _PAYMENT_WORDS = {
     "renewal_paid": "Renewal paid",
     "renewal_failed": "Renewal payment failed",
     "refunded": "Refunded",
+    "disputed": "Payment disputed",
 }
 
 
@@ -153,6 +155,7 @@ def subscriptions_for_account(user, now: datetime) -> list[AccountSubscription]:
                 and row.cancel_at_period_end
                 and row.status in {Status.TRIALING, Status.ACTIVE},
                 history=sorted(events[row.pk], key=lambda line: line.at),
+                can_manage_billing=row.provider == "stripe" and bool(row.provider_customer_id),
             )
         )
     return found

@@ -152,6 +152,10 @@ class Subscription(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # Where it is billed: empty for trials and the test provider; "stripe" with Stripe's ids.
+    provider = models.CharField(max_length=20, blank=True, default="")
+    provider_customer_id = models.CharField(max_length=255, blank=True, default="")
+    provider_subscription_id = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["-created", "-pk"]
@@ -161,7 +165,13 @@ class Subscription(models.Model):
                 fields=["user"],
                 condition=Q(trial_end__isnull=False),
                 name="subscriptions_one_trial_per_reader",
-            )
+            ),
+            # One of ours per provider subscription, so racing webhooks create one.
+            models.UniqueConstraint(
+                fields=["provider", "provider_subscription_id"],
+                condition=~Q(provider_subscription_id=""),
+                name="subscriptions_one_per_provider_subscription",
+            ),
         ]
 
     def __str__(self):
@@ -243,9 +253,19 @@ class Checkout(models.Model):
         Subscription, on_delete=models.PROTECT, null=True, blank=True, related_name="checkouts"
     )
     created = models.DateTimeField()
+    # The provider's hosted checkout (a Stripe Checkout Session), when it has one.
+    provider_session_id = models.CharField(max_length=255, blank=True, default="")
+    provider_url = models.URLField(max_length=1000, blank=True, default="")
 
     class Meta:
         ordering = ["-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_session_id"],
+                condition=~Q(provider_session_id=""),
+                name="subscriptions_one_checkout_per_provider_session",
+            )
+        ]
 
     def __str__(self):
         return f"{self.user} · {self.offer} · {self.state}"
@@ -270,6 +290,7 @@ class PaymentEvent(models.Model):
         RENEWAL_PAID = "renewal_paid"
         RENEWAL_FAILED = "renewal_failed"
         REFUNDED = "refunded"
+        DISPUTED = "disputed"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_events"
@@ -306,3 +327,27 @@ class PaymentEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("payment events cannot be deleted")
+
+
+class ProviderEvent(models.Model):
+    """Every verified webhook a payment provider sent, by its id. The unique constraint is
+    what makes processing happen once: the row is inserted in the same transaction that
+    applies the event, so a duplicate delivery (even a concurrent one) finds it and does
+    nothing, and an event whose processing failed leaves no row and is retried."""
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    received_at = models.DateTimeField()
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"], name="subscriptions_provider_event_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.type} {self.event_id}"

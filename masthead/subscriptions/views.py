@@ -4,6 +4,7 @@ price up and stores it on the checkout, and nothing the browser posts is read as
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from . import actions
 from .fetch import current_offers, offers_for, reader_history
 from .models import Plan, Subscription
 from .offers import OfferKind, eligible
-from .payments import checkout_key, get_provider
+from .payments import ProviderUnavailable, checkout_key, get_provider, provider_for
 from .templatetags.subscriptions_tags import describe
 
 
@@ -73,9 +74,14 @@ def _own(request, subscription_id: int) -> Subscription:
 def _change(request, subscription_id: int, action, done: str):
     subscription = _own(request, subscription_id)
     try:
-        action(subscription=subscription, now=gate.clock())
+        with transaction.atomic():
+            changed = action(subscription=subscription, now=gate.clock())
+            # Where a provider bills it, the provider must stop (or resume) billing too.
+            provider_for(changed).push_change(subscription=changed)
     except actions.SubscriptionError as refused:
         messages.error(request, str(refused))
+    except ProviderUnavailable:
+        messages.error(request, _("Billing is unavailable just now. Please try again later."))
     else:
         messages.info(request, done)
     return redirect("readers:account")

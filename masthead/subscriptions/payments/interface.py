@@ -18,7 +18,14 @@ from .. import actions
 from ..models import Checkout, Offer, PaymentEvent
 from ..offers import OfferKind, add_periods, first_period_price
 
-PROVIDERS = {"test": "masthead.subscriptions.payments.test_provider"}
+PROVIDERS = {
+    "test": "masthead.subscriptions.payments.test_provider",
+    "stripe": "masthead.subscriptions.payments.stripe_provider",
+}
+
+
+class ProviderUnavailable(Exception):
+    """The provider could not be reached or refused a call; nothing was changed here."""
 
 
 class PaymentDeclined(actions.SubscriptionError):
@@ -100,6 +107,11 @@ class PaymentProvider:
             row.save(update_fields=["state", "subscription"])
         return PaymentResult(row, paid=True)
 
+    def push_change(self, *, subscription) -> None:
+        """Tell the provider what the reader just changed here (cancel, resume). Call it in
+        the action's transaction, so that ProviderUnavailable undoes ours too. A provider
+        that does not bill on its own schedule (the test one, a trial) needs no telling."""
+
     def decline(self, *, checkout: Checkout, reason: str, now: datetime) -> PaymentResult:
         PaymentEvent.objects.create(
             user=checkout.user,
@@ -114,6 +126,14 @@ class PaymentProvider:
         return PaymentResult(checkout, paid=False, message=reason)
 
 
-def get_provider() -> PaymentProvider:
-    name = settings.MASTHEAD_PAYMENT_PROVIDER
+def get_provider(name: str | None = None) -> PaymentProvider:
+    """The provider named (by default the one that takes new payments)."""
+    name = name or settings.MASTHEAD_PAYMENT_PROVIDER
     return import_module(PROVIDERS.get(name, name)).Provider()
+
+
+def provider_for(subscription) -> PaymentProvider:
+    """The provider that bills a subscription: the one it was bought through, whichever
+    takes new payments now; the base class (which needs no telling) for trials and others
+    no provider bills."""
+    return get_provider(subscription.provider) if subscription.provider else PaymentProvider()
