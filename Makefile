@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 APT_GET := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 
-.PHONY: install demo test lint check pytest pytest-sqlite pytest-postgres chromium bench clean
+.PHONY: install demo test lint check pytest pytest-sqlite pytest-postgres chromium bench clean \
+	prod-up prod-down prod-status prod-clean system-test
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,5 +56,25 @@ test: lint check pytest
 bench: install
 	bench/article
 
+# The production topology on this machine (nginx :8080, gunicorn :8001 and :8002, its own
+# PostgreSQL :5433 and Redis :6380), state under var/prod/. See docs/production.md.
+prod-up: install
+	deploy/prod.sh up
+
+prod-down:
+	deploy/prod.sh down
+
+prod-status:
+	deploy/prod.sh status
+
+prod-clean:
+	deploy/prod.sh clean
+
+# Failover and request-limit tests through nginx; brings the topology up if it is down and
+# leaves it as it found it.
+system-test: install
+	MASTHEAD_SYSTEM_TESTS=1 $(BIN)/pytest tests/system
+
 clean:
+	@if [ -d var/prod ]; then deploy/prod.sh down; fi
 	rm -rf $(VENV) var test-results

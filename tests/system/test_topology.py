@@ -1,0 +1,197 @@
+"""The production topology of `make prod-up`, tested from outside through nginx (127.0.0.1 only).
+
+Runs when MASTHEAD_SYSTEM_TESTS=1 (`make system-test`) or when the topology is already up;
+otherwise it is skipped, because bringing it up from nothing installs Debian packages and
+takes ports 8001, 8002 and 8080 for a couple of minutes. A topology this module started is
+stopped again at the end; one it found running is left running, with both app servers.
+"""
+
+import http.client
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROD = ROOT / "var" / "prod"
+PROD_SH = ROOT / "deploy" / "prod.sh"
+NGINX_PORT = 8080
+APP_PORTS = (8001, 8002)
+UPSTREAMS = {f"127.0.0.1:{port}" for port in APP_PORTS}
+
+
+def topology_is_up() -> bool:
+    if not PROD_SH.exists():
+        return False
+    result = subprocess.run([PROD_SH, "status"], capture_output=True, timeout=30)
+    return result.returncode == 0
+
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("MASTHEAD_SYSTEM_TESTS") != "1" and not topology_is_up(),
+    reason="the production topology is down (make prod-up, or MASTHEAD_SYSTEM_TESTS=1)",
+)
+
+
+def prod(command: str) -> None:
+    subprocess.run([PROD_SH, command], check=True, timeout=600, capture_output=True)
+
+
+def get(path: str, headers: dict | None = None, conn=None) -> http.client.HTTPResponse:
+    conn = conn or http.client.HTTPConnection("127.0.0.1", NGINX_PORT, timeout=10)
+    conn.request("GET", path, headers=headers or {})
+    response = conn.getresponse()
+    response.read()
+    return response
+
+
+@pytest.fixture(scope="module")
+def topology():
+    started_here = not topology_is_up()
+    if started_here:
+        prod("up")
+    yield
+    if started_here:
+        prod("down")
+    else:
+        # Whatever a test killed comes back, as the topology was found.
+        prod("up")
+
+
+@pytest.fixture(scope="module")
+def article_path(topology):
+    conn = http.client.HTTPConnection("127.0.0.1", NGINX_PORT, timeout=10)
+    conn.request("GET", "/world/")
+    html = conn.getresponse().read().decode()
+    start = html.index('href="/world/') + len('href="')
+    return html[start : html.index('"', start)]
+
+
+def kill_app_server(port: int) -> None:
+    """SIGKILL the whole app server: gunicorn's master and its workers share a process group."""
+    pid = int((PROD / "run" / f"app-{port}.pid").read_text().split()[0])
+    group = os.getpgid(pid)
+    assert group != os.getpgid(0)
+    os.killpg(group, signal.SIGKILL)
+
+
+class Load:
+    """Threads sending GETs through nginx on keep-alive connections until stopped."""
+
+    def __init__(self, paths: list[str], threads: int = 8):
+        self.paths = paths
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.statuses: Counter = Counter()
+        self.errors: list[str] = []
+        self.upstreams: list[tuple[float, str]] = []
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=15)
+
+    @property
+    def total(self) -> int:
+        return sum(self.statuses.values()) + len(self.errors)
+
+    @property
+    def failed(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status != 200) + len(self.errors)
+
+    def answered_since(self, moment: float) -> int:
+        with self.lock:
+            return sum(1 for at, _ in self.upstreams if at > moment)
+
+    def wait_for(self, condition, seconds: float) -> None:
+        """Until the condition holds or the time is up (the assertions judge what was sent)."""
+        deadline = time.monotonic() + seconds
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    def _run(self):
+        conn = http.client.HTTPConnection("127.0.0.1", NGINX_PORT, timeout=10)
+        i = 0
+        while not self.stop.is_set():
+            path = self.paths[i % len(self.paths)]
+            i += 1
+            try:
+                response = get(path, conn=conn)
+            except (OSError, http.client.HTTPException) as error:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", NGINX_PORT, timeout=10)
+                with self.lock:
+                    self.errors.append(repr(error))
+                continue
+            with self.lock:
+                self.statuses[response.status] += 1
+                self.upstreams.append((time.monotonic(), response.getheader("X-Upstream") or ""))
+
+
+def test_nginx_spreads_requests_over_both_app_servers(topology, article_path):
+    # given the topology, when the home page and an article are asked for a few times
+    seen = {get(path).getheader("X-Upstream") for path in ["/", article_path] * 6}
+
+    # then both app servers answered
+    assert seen == UPSTREAMS
+
+
+def test_nginx_fails_over_when_an_app_server_is_killed_mid_load(topology, article_path):
+    # given readers requesting pages through nginx (mostly the cheap liveness check, so that
+    # even a busy machine sends enough requests for 0.5% to mean something)
+    cheap = "/healthz" if get("/healthz").status == 200 else "/"
+    survivor = f"127.0.0.1:{APP_PORTS[1]}"
+    with Load([cheap, cheap, cheap, article_path]) as load:
+        load.wait_for(lambda: load.total >= 100, seconds=20)
+
+        # when one app server dies with everything in flight
+        kill_app_server(APP_PORTS[0])
+        killed_at = time.monotonic()
+        load.wait_for(lambda: load.answered_since(killed_at) >= 400, seconds=40)
+
+    print(f"failover: {load.total} requests, {load.failed} failed, {dict(load.statuses)}")
+    # then under 0.5% of requests failed, and soon after the kill only the survivor answered
+    # (nginx may still try the dead one first now and then: "127.0.0.1:8001, 127.0.0.1:8002")
+    assert load.total >= 250, load.statuses
+    assert load.failed / load.total < 0.005, (load.statuses, load.errors[:5])
+    late = {at_upstream[1] for at_upstream in load.upstreams if at_upstream[0] > killed_at + 1}
+    assert late and all(upstream.split(", ")[-1] == survivor for upstream in late), late
+
+    # and `prod-up` brings the killed server back beside the survivor
+    prod("up")
+    seen = {get("/").getheader("X-Upstream") for _ in range(12)}
+    assert seen == UPSTREAMS
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"X-Padding": "a" * 9000}, id="one header over 8k"),
+        pytest.param({"Cookie": "mh_reader=" + "a" * 20_000}, id="cookie over 8k"),
+        pytest.param({f"X-Padding-{i}": "a" * 7000 for i in range(6)}, id="headers over 32k"),
+    ],
+)
+def test_nginx_answers_oversized_headers_itself(topology, headers):
+    # when a request carries headers past nginx's buffers
+    response = get("/", headers=headers)
+
+    # then nginx refuses it (no app server was asked, so there is no X-Upstream)
+    assert response.status in (400, 431)
+    assert not response.getheader("X-Upstream")
+
+
+def test_nginx_answers_an_oversized_request_line_with_414(topology):
+    response = get("/" + "a" * 9000)
+
+    assert response.status == 414
