@@ -5,11 +5,18 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from masthead.core import health
 from masthead.readers import urls as reader_urls
 from masthead.subscriptions import views as subscription_views
 from masthead.subscriptions.payments import stripe_provider, test_provider, webhooks
 
+# A database that stops answering gets a branded 503 with Retry-After, not a 500.
+handler500 = "masthead.core.errors.server_error"
+
 urlpatterns = [
+    # First, ahead of every catch-all: probes must stay cheap.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("account/", include(reader_urls)),

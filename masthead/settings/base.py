@@ -66,7 +66,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so the request id and the access log cover every response.
+    "masthead.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "masthead.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -118,12 +121,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A stopped or unreachable server fails the request within seconds (a branded 503,
+    # masthead.core.errors) instead of holding a worker until gunicorn kills it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that hangs (rather than refusing) must not stall every request.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -170,6 +184,26 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Content-Security-Policy (masthead.core.middleware): the public site has no inline script
+# or style. frame-src admits the video players an article's embed block may show (their
+# scripts stay out); form-action admits Stripe's hosted pages, because browsers apply it to
+# the redirect that follows our checkout form. Wagtail's admin needs inline script: exempt.
+MASTHEAD_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "frame-src": env_list(
+        "MASTHEAD_CSP_FRAME_SRC",
+        "https://www.youtube-nocookie.com,https://www.youtube.com,https://player.vimeo.com",
+    ),
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'", "https://checkout.stripe.com", "https://billing.stripe.com"],
+    "object-src": ["'none'"],
+}
+MASTHEAD_CSP_REPORT_ONLY = env_bool("MASTHEAD_CSP_REPORT_ONLY", False)
+MASTHEAD_CSP_EXEMPT_PATHS = ["/admin/"]
 
 # The paywall
 MASTHEAD_METER_STORE = os.environ.get("MASTHEAD_METER_STORE", "masthead.access.meter.db")
@@ -203,9 +237,21 @@ WAGTAILEMBEDS_RESPONSIVE_HTML = True
 # Serve uploaded media from Django (the demo and the tests); nginx serves it in production.
 MASTHEAD_SERVE_MEDIA = False
 
+# Readable lines by default; production switches to one JSON object per line
+# (masthead.core.logging) and turns on the per-request access log (`masthead.requests`).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "masthead.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": os.environ.get("MASTHEAD_LOG_FORMAT") or "text",
+        }
+    },
+    "loggers": {},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
