@@ -1,22 +1,13 @@
-"""Account e-mails: each is three templates under readers/email/ — <name>_subject.txt,
-<name>.txt and <name>.html — rendered with the site name and the caller's context."""
+"""Account e-mails: three templates each under readers/email/ (see masthead.core.mail)."""
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from masthead.core import mail
+
+FOLDER = "readers/email"
 
 
 def render(name: str, context: dict) -> tuple[str, str, str]:
-    context = {"site_name": settings.MASTHEAD_SITE_NAME, **context}
-    subject = render_to_string(f"readers/email/{name}_subject.txt", context)
-    text = render_to_string(f"readers/email/{name}.txt", context)
-    html = render_to_string(f"readers/email/{name}.html", context)
-    # A subject is one line: a newline in it would start a new header.
-    return " ".join(subject.split()), text, html
+    return mail.render(FOLDER, name, context)
 
 
 def send(name: str, *, to: str, context: dict) -> None:
-    subject, text, html = render(name, context)
-    message = EmailMultiAlternatives(subject, text, to=[to])
-    message.attach_alternative(html, "text/html")
-    message.send()
+    mail.send(FOLDER, name, to=to, context=context)
