@@ -1,0 +1,158 @@
+"""seed_bench: articles written in bulk are served like written ones, and the meter entries
+it seeds are what each store reads back."""
+
+import uuid
+from io import StringIO
+
+import pytest
+from django.core import signing
+from django.core.management import call_command
+from django.test import Client
+from wagtail.models import Page, Revision, Site
+
+from masthead.access import gate
+from masthead.access.meter import get_meter_store
+from masthead.access.models import MeterEntry, MeterReader, MeterSettings
+from masthead.access.readers import COOKIE_SALT
+from masthead.demo import seeding
+from masthead.news.models import ArticlePage
+from tests.factories import make_article, make_home, make_section
+
+pytestmark = pytest.mark.django_db
+
+ARTICLES = 30
+READERS = 200
+READS = 3
+COOKIE = "mh_reader"
+
+
+@pytest.fixture
+def world(db):
+    """A section that already has a written article, so seeded paths must follow it."""
+    home = make_home()
+    world = make_section(home, "World")
+    make_article(world, "A written story")
+    config = MeterSettings.for_site(Site.objects.get(is_default_site=True))
+    config.anonymous_allowance = READS
+    config.teaser_paragraphs = 2
+    config.save()
+    return world
+
+
+@pytest.fixture(params=["db", "redis"])
+def store(request, settings):
+    """The configured meter store: the suite's database, or Redis db 15 under a prefix of
+    this test's own (the store is built once from the settings, then reused by the site)."""
+    get_meter_store.cache_clear()
+    if request.param == "redis":
+        settings.MASTHEAD_METER_STORE = "masthead.access.meter.redis"
+        settings.MASTHEAD_METER_REDIS_URL = request.getfixturevalue("redis_service")
+    store = get_meter_store()
+    if request.param == "redis":
+        store.prefix = f"test:{uuid.uuid4().hex}:"
+    yield store
+    store.clear()
+    get_meter_store.cache_clear()
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command(
+        "seed_bench",
+        articles=ARTICLES,
+        meter_readers=READERS,
+        reads_per_reader=READS,
+        stdout=out,
+    )
+    return out.getvalue()
+
+
+def reader_client(n: int) -> Client:
+    client = Client()
+    client.cookies[COOKIE] = signing.get_cookie_signer(salt=COOKIE + COOKIE_SALT).sign(
+        seeding.reader_id(n)
+    )
+    return client
+
+
+def seeded_articles():
+    return ArticlePage.objects.filter(slug__startswith=seeding.SLUG_PREFIX).order_by("path")
+
+
+def counts(store) -> dict:
+    found = {
+        "pages": Page.objects.count(),
+        "revisions": Revision.objects.count(),
+        "meter_readers": MeterReader.objects.count(),
+        "meter_entries": MeterEntry.objects.count(),
+    }
+    if hasattr(store, "client"):
+        found["redis_keys"] = len(list(store.client.scan_iter(match=f"{store.prefix}*")))
+    return found
+
+
+def test_seeded_articles_are_live_in_a_valid_tree_and_served(world, store):
+    # when
+    output = seed()
+
+    # then
+    assert f"articles: {ARTICLES} created" in output
+    assert f"meter readers: {READERS} created" in output
+    assert Page.find_problems() == ([], [], [], [], [])
+    world.refresh_from_db()
+    assert world.numchild == world.get_children().count() == ARTICLES + 1
+    articles = list(seeded_articles())
+    assert len(articles) == ARTICLES
+    assert all(a.live and a.live_revision_id == a.latest_revision_id for a in articles)
+    assert articles[0].get_prev_sibling().title == "A written story"
+    for article in (articles[0], articles[-1]):
+        assert article.get_latest_revision_as_object().title == article.title
+        response = Client().get(article.url)
+        assert response.status_code == 200
+        assert article.title in response.content.decode()
+        assert f"Paragraph {seeding.BODY_PARAGRAPHS} of bench article" in response.content.decode()
+
+
+def test_a_seeded_reader_has_read_what_was_seeded_and_then_gets_the_teaser(world, store):
+    # given
+    seed()
+    article_ids = seeding.meter_article_ids()
+    read = seeding.reads_of(1, READS, article_ids)
+    unread = next(pk for pk in article_ids if pk not in read)
+    config = MeterSettings.for_site(Site.objects.get(is_default_site=True))
+    now = gate.clock()
+
+    # when
+    counted = store.consume(
+        reader_key=seeding.reader_key(1),
+        article_id=read[0],
+        allowance=READS,
+        window=gate.current_window(config, now),
+        now=now,
+    )
+    blocked = reader_client(1).get(ArticlePage.objects.get(pk=unread).url)
+
+    # then
+    assert counted.already_counted and counted.used == READS
+    body = blocked.content.decode()
+    assert blocked.status_code == 200
+    assert "You have read all your free articles this month" in body
+    assert "Paragraph 2 of bench article" in body
+    assert f"Paragraph {seeding.BODY_PARAGRAPHS} of bench article" not in body
+    again = reader_client(1).get(ArticlePage.objects.get(pk=read[1]).url).content.decode()
+    assert f"Paragraph {seeding.BODY_PARAGRAPHS} of bench article" in again
+
+
+def test_running_again_with_the_same_numbers_adds_nothing(world, store):
+    # given
+    seed()
+    before = counts(store)
+
+    # when
+    output = seed()
+
+    # then
+    assert counts(store) == before
+    assert f"articles: 0 created, {ARTICLES} already there" in output
+    assert f"meter readers: 0 created, {READERS} already there" in output
+    assert Page.find_problems() == ([], [], [], [], [])
