@@ -9,6 +9,8 @@
 #   deploy/prod.sh status   what runs, by pid file
 #   deploy/prod.sh reload   SIGHUP the app servers: new workers on the current code, no downtime
 #   deploy/prod.sh clean    down, then delete var/prod
+#   deploy/prod.sh stop-app|start-app PORT, stop-redis|start-redis, stop-postgres|start-postgres
+#                           one piece at a time, for the fault tests (tests/system/)
 #
 # `up` is idempotent: a second run starts nothing twice and only reloads nginx's config.
 # It never touches the machine's own PostgreSQL (5432) or Redis (6379). Run as root, each
@@ -126,13 +128,19 @@ make_dirs() {
 }
 
 # var/prod/env: every variable the app servers get, in a format both bash and systemd's
-# EnvironmentFile read. Rewritten on each `up`, except SECRET_KEY, generated once.
+# EnvironmentFile read. Rewritten on each `up`, except SECRET_KEY and STRIPE_WEBHOOK_SECRET,
+# generated once. The webhook secret lets signed events be posted to the local site (the
+# fault tests do; so can `stripe listen --forward-to` given the same secret); set
+# STRIPE_WEBHOOK_SECRET when running `up` to use another.
 write_env() {
-    local secret=""
+    local secret="" whsec="${STRIPE_WEBHOOK_SECRET:-}"
     [ -f "$PROD/env" ] && secret="$(sed -n 's/^SECRET_KEY=//p' "$PROD/env")"
     [ -n "$secret" ] || secret="$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(64))')"
+    [ -n "$whsec" ] || [ ! -f "$PROD/env" ] || whsec="$(sed -n 's/^STRIPE_WEBHOOK_SECRET=//p' "$PROD/env")"
+    [ -n "$whsec" ] || whsec="whsec_$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(24))')"
     (umask 077 && cat >"$PROD/env.new") <<EOF
-# Written by deploy/prod.sh; edits are lost on the next 'make prod-up' (except SECRET_KEY).
+# Written by deploy/prod.sh; edits are lost on the next 'make prod-up' (except SECRET_KEY
+# and STRIPE_WEBHOOK_SECRET).
 DJANGO_SETTINGS_MODULE=masthead.settings.production
 SECRET_KEY=$secret
 ALLOWED_HOSTS=127.0.0.1,localhost
@@ -149,6 +157,7 @@ MASTHEAD_VAR_DIR=$PROD
 MEDIA_ROOT=$PROD/media
 WAGTAILADMIN_BASE_URL=http://127.0.0.1:$NGINX_PORT
 GUNICORN_WORKERS=$(nproc)
+STRIPE_WEBHOOK_SECRET=$whsec
 EOF
     give "$APP_USER" "$PROD/env.new"
     mv "$PROD/env.new" "$PROD/env"
@@ -344,15 +353,37 @@ down() {
     local port
     for port in "${APP_PORTS[@]}"; do
         # gunicorn lets workers finish their requests for graceful_timeout (30 s).
-        stop_pid "$PROD/run/app-$port.pid" gunicorn 40 && log "app server :$port stopped"
+        stop_app "$port"
     done
-    stop_pid "$PROD/redis/redis.pid" redis-server 20 && log "Redis :$REDIS_PORT stopped"
+    stop_redis
+    stop_postgres
+    log "down (data kept in var/prod/)"
+}
+
+# The port in $1 must be one of ours.
+app_port() {
+    local port
+    for port in "${APP_PORTS[@]}"; do
+        [ "${1:-}" = "$port" ] && return 0
+    done
+    die "usage: $0 stop-app|start-app ${APP_PORTS[*]}"
+}
+
+# Each stop_* succeeds whether or not the piece was running, so `down` goes on to the next.
+stop_app() {
+    if stop_pid "$PROD/run/app-$1.pid" gunicorn 40; then log "app server :$1 stopped"; fi
+}
+
+stop_redis() {
+    if stop_pid "$PROD/redis/redis.pid" redis-server 20; then log "Redis :$REDIS_PORT stopped"; fi
+}
+
+stop_postgres() {
     if [ -f "$PROD/pg/data/postmaster.pid" ] \
         && as_user "$PG_USER" "$PG_BIN/pg_ctl" -D "$PROD/pg/data" status >/dev/null 2>&1; then
         as_user "$PG_USER" "$PG_BIN/pg_ctl" -D "$PROD/pg/data" -m fast -w stop >/dev/null
         log "PostgreSQL :$PG_PORT stopped"
     fi
-    log "down (data kept in var/prod/)"
 }
 
 reload() {
@@ -399,8 +430,17 @@ case "${1:-}" in
         rm -rf "$PROD"
         log "removed var/prod"
         ;;
+    # One piece at a time (tests/system/test_faults.py). The start-* commands expect the
+    # rest of the topology to have been set up by `up` (var/prod/env, the database).
+    stop-app) app_port "${2:-}" && stop_app "$2" ;;
+    start-app) app_port "${2:-}" && start_app "$2" ;;
+    stop-redis) stop_redis ;;
+    start-redis) start_redis ;;
+    stop-postgres) stop_postgres ;;
+    start-postgres) start_postgres ;;
     *)
         echo "usage: $0 up|down|status|reload|clean" >&2
+        echo "       $0 stop-app|start-app PORT, stop-redis|start-redis, stop-postgres|start-postgres" >&2
         exit 2
         ;;
 esac

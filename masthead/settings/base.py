@@ -133,7 +133,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, but a lost Redis is a miss, not a 500 (masthead.core.cache).
+            "BACKEND": "masthead.core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             # A Redis that hangs (rather than refusing) must not stall every request.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},

@@ -1,0 +1,88 @@
+"""Django's Redis cache, failing soft. The cache is an optimisation: when Redis cannot
+answer, a read is a miss and a write is dropped (with a WARNING, at most every 10 s per
+process), so pages that merely use the cache (Wagtail's site root paths, the campaigns,
+rendered fragments) keep serving from PostgreSQL instead of answering 500. Counters
+(incr/decr) still raise: their callers (rate limits) decide what a lost count means."""
+
+import logging
+import time
+
+import redis
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+
+log = logging.getLogger(__name__)
+
+WARN_EVERY = 10.0  # seconds
+_warned_at = 0.0
+
+
+def _warn(operation: str, error: Exception) -> None:
+    global _warned_at
+    now = time.monotonic()
+    if now - _warned_at >= WARN_EVERY:
+        _warned_at = now
+        log.warning("cache unavailable (%s), serving without it: %s", operation, error)
+
+
+class ResilientRedisCache(RedisCache):
+    def get(self, key, default=None, version=None):
+        try:
+            return super().get(key, default, version)
+        except redis.RedisError as error:
+            _warn("get", error)
+            return default
+
+    def get_many(self, keys, version=None):
+        try:
+            return super().get_many(keys, version)
+        except redis.RedisError as error:
+            _warn("get_many", error)
+            return {}
+
+    def has_key(self, key, version=None):
+        try:
+            return super().has_key(key, version)
+        except redis.RedisError as error:
+            _warn("has_key", error)
+            return False
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().add(key, value, timeout, version)
+        except redis.RedisError as error:
+            _warn("add", error)
+            return False
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            super().set(key, value, timeout, version)
+        except redis.RedisError as error:
+            _warn("set", error)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().set_many(data, timeout, version)
+        except redis.RedisError as error:
+            _warn("set_many", error)
+            return list(data)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().touch(key, timeout, version)
+        except redis.RedisError as error:
+            _warn("touch", error)
+            return False
+
+    def delete(self, key, version=None):
+        try:
+            return super().delete(key, version)
+        except redis.RedisError as error:
+            _warn("delete", error)
+            return False
+
+    def delete_many(self, keys, version=None):
+        try:
+            super().delete_many(keys, version)
+        except redis.RedisError as error:
+            _warn("delete_many", error)
