@@ -25,6 +25,7 @@ from masthead.news.models import (
     Sponsor,
 )
 
+from . import subscriptions
 from .content import Article, Catalogue, load_catalogue
 from .images import lead_image
 
@@ -62,6 +63,7 @@ def load_demo(catalogue: Catalogue | None = None) -> Report:
     for article in sorted(catalogue.articles, key=lambda a: a.published):
         _article(article, sections, series, authors, sponsors, report)
     _users(report)
+    subscriptions.load(password=demo_password(), report=report)
     return report
 
 

@@ -7,6 +7,7 @@ from wagtail.models import Page, PageLogEntry, Revision, Site
 
 from masthead.demo.content import load_catalogue
 from masthead.news.models import ArticlePage, Author, HomePage, SeriesPage, Sponsor
+from masthead.subscriptions.models import Offer, Plan, Subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +21,8 @@ def snapshot():
         "authors": Author.objects.count(),
         "sponsors": Sponsor.objects.count(),
         "users": get_user_model().objects.count(),
+        "offers": list(Offer.objects.values_list("name", "starts_at", "ends_at")),
+        "subscriptions": Subscription.objects.count(),
         "sites": list(Site.objects.values_list("root_page_id", "is_default_site")),
     }
 
@@ -43,6 +46,11 @@ def test_load_demo_builds_the_publication_and_a_second_run_changes_nothing(capsy
     editor = users.get(username="editor")
     assert not editor.is_superuser
     assert editor.groups.filter(name="Editors").exists()
+    # something to sell, and readers to try it with
+    assert Plan.objects.count() == 2
+    assert Offer.objects.filter(ends_at__gt=timezone.now()).count() == 4
+    assert users.get(username="subscriber").subscriptions.get().status == "active"
+    assert not users.get(username="reader").subscriptions.exists()
 
 
 def test_demo_article_serves_with_its_published_date(client):
@@ -52,3 +60,15 @@ def test_demo_article_serves_with_its_published_date(client):
     assert response.status_code == 200
     published = timezone.localtime(article.published_at).isoformat()
     assert f'datetime="{published}"' in response.content.decode()
+
+
+def test_the_demo_paywall_sells_the_demo_offers(client):
+    # given the demo, and an anonymous reader past the monthly allowance
+    call_command("load_demo")
+    subscribers_only = ArticlePage.objects.live().filter(access="subscribers").first()
+    # when they open a subscribers-only story
+    body = client.get(subscribers_only.url).content.decode()
+    # then the paywall offers the best two offers a new reader may take, with their end date
+    assert "Try 14 days free" in body
+    assert "Try 1 month for $0.99" in body
+    assert "Offer ends" in body

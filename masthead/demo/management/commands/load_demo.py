@@ -15,3 +15,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Admin: /admin/  user 'admin' (editor: 'editor'), password '{demo_password()}'"
         )
+        self.stdout.write(
+            "Readers: /account/sign-in/  subscriber@example.com (subscribed) and "
+            f"reader@example.com (not), password '{demo_password()}'; test card "
+            "4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined"
+        )
