@@ -153,6 +153,13 @@ LOGIN_URL = "readers:sign-in"
 LOGIN_REDIRECT_URL = "/"
 PASSWORD_RESET_TIMEOUT = 3600
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Masthead <no-reply@localhost>")
+# The SMTP server for reader e-mails (production; dev prints them, tests keep them in memory).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
 # Sign-in and e-mail-sending attempts: (attempts, window in seconds) per account and per IP.
 MASTHEAD_RATE_LIMIT_ACCOUNT = (5, 15 * 60)
 MASTHEAD_RATE_LIMIT_IP = (20, 15 * 60)
