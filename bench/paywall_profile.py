@@ -156,6 +156,7 @@ def profile(args: argparse.Namespace) -> int:
     from masthead.access.meter import get_meter_store
     from masthead.access.models import MeterSettings
     from masthead.news.models import ArticlePage
+    from masthead.news.rendering import bump_generation
     from masthead.wsgi import application as app
 
     pages = ArticlePage.objects.live().filter(access="metered").order_by("path")
@@ -194,6 +195,7 @@ def profile(args: argparse.Namespace) -> int:
     try:
         for scenario, access, reader, paywall in scenarios:
             ArticlePage.objects.filter(pk=pk).update(access=access)
+            bump_generation()  # update() sends no signal: forget the cached page by hand
             cookie = reader()
             for _ in range(20):
                 expect(app, path, cookie, paywall=paywall, what=scenario)
@@ -224,6 +226,7 @@ def profile(args: argparse.Namespace) -> int:
                 print(f"    {statement[:140]}")
     finally:
         ArticlePage.objects.filter(pk=pk).update(access="metered")
+        bump_generation()
         get_meter_store().clear()
 
     names = [scenario for scenario, *_ in scenarios]

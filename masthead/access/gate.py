@@ -26,6 +26,7 @@ from .policy import (
     MeterResult,
     Subscription,
     decide,
+    is_entitled,
     meter_unavailable,
     needs_meter,
 )
@@ -42,7 +43,15 @@ def _settings_key(site_id) -> str:
 
 def meter_settings(request) -> MeterSettings:
     """The site's meter settings, from the cache when it answers (they change rarely and
-    every metered request needs them); a dead cache only costs a query."""
+    every metered request needs them); a dead cache only costs a query. Asked once per
+    request: the decision and the teaser's length use the same answer."""
+    found = getattr(request, "_masthead_meter_settings", None)
+    if found is None:
+        found = request._masthead_meter_settings = _meter_settings(request)
+    return found
+
+
+def _meter_settings(request) -> MeterSettings:
     site = Site.find_for_request(request)
     key = _settings_key(site.pk if site else None)
     try:
@@ -127,15 +136,20 @@ def _decide(request, article, *, meter_anonymous: bool = True) -> Decision:
     if access == ArticleAccess.FREE:
         return decide(
             access=access,
-            reader=request.reader.as_reader(),
+            reader=request.reader.as_reader(check_staff=False),
             subscription=None,
             free_access_window=False,
             now=now,
         )
+    subscription = subscription_for(request)
+    reader = request.reader.as_reader(
+        verified_crawler=is_verified_crawler(request),
+        check_staff=not is_entitled(subscription, now),
+    )
     facts = {
         "access": access,
-        "reader": request.reader.as_reader(verified_crawler=is_verified_crawler(request)),
-        "subscription": subscription_for(request),
+        "reader": reader,
+        "subscription": subscription,
         "free_access_window": free_access_now(request, now),
         "now": now,
     }

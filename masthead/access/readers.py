@@ -63,10 +63,12 @@ class ReaderIdentity:
             return f"u:{self.user.pk}"
         return f"a:{self.anonymous_id}"
 
-    def as_reader(self, *, verified_crawler: bool = False) -> Reader:
+    def as_reader(self, *, verified_crawler: bool = False, check_staff: bool = True) -> Reader:
         """The reader for decide(). The key is left empty for anonymous readers: only the
-        meter needs it (see metered_reader), and asking for it issues a cookie."""
-        staff = self.signed_in and self.user.has_perm("wagtailadmin.access_admin")
+        meter needs it (see metered_reader), and asking for it issues a cookie.
+        check_staff=False skips the permission lookup (two queries) where the decision
+        cannot depend on it: a free article, or a reader whose subscription already counts."""
+        staff = check_staff and self.signed_in and self.user.has_perm("wagtailadmin.access_admin")
         return Reader(
             key=self.key if self.signed_in else "",
             # The registered allowance needs a verified e-mail address, so that throwaway

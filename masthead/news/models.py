@@ -1,6 +1,7 @@
 """The content model: a home page, sections holding articles, series that give articles
 their kicker, and the Author and Sponsor snippets."""
 
+from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
@@ -10,7 +11,6 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -27,12 +27,12 @@ from masthead.access.teaser import teaser_length
 
 from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
+from .rendering import PAYWALLED_CLASS, ArticleRef, article_response
 from .share import share_links
 from .structured_data import ArticleFacts, Person, news_article, to_script_json
 
 PAGE_SIZE = 10
-# The one class on the paywalled part of a body; JSON-LD's hasPart points at it.
-PAYWALLED_CLASS = "paywalled-content"
+RELATED_WINDOW = timedelta(days=365)
 
 
 class BodyPiece(NamedTuple):
@@ -323,17 +323,22 @@ class ArticlePage(RoutablePageMixin, Page):
         related = list(others.filter(series=self.series_id)[:limit]) if self.series_id else []
         topic_ids = list(self.tagged_items.values_list("tag_id", flat=True))
         if len(related) < limit and topic_ids:
+            # Within a year either side: a large archive shares topics with thousands of
+            # articles, and counting them all made the first render of a page slow.
+            near = (self.published_at - RELATED_WINDOW, self.published_at + RELATED_WINDOW)
             by_topic = (
                 others.exclude(pk__in=[a.pk for a in related])
-                .filter(tagged_items__tag_id__in=topic_ids)
+                .filter(tagged_items__tag_id__in=topic_ids, published_at__range=near)
                 .annotate(shared_topics=Count("tagged_items"))
                 .order_by("-shared_topics", "-published_at")
             )
             related += list(by_topic[: limit - len(related)])
         return related
 
-    def structured_data(self, request, url, image_url):
-        """Identical for every reader: search engines see what readers see described."""
+    def structured_data(self, request, url, image_url, topics=None):
+        """Identical for every reader: search engines see what readers see described.
+        `topics`: the article's tags when the caller has them already (one query, not two)."""
+        topics = list(self.topics.all()) if topics is None else topics
         facts = ArticleFacts(
             headline=self.title,
             description=self.deck,
@@ -345,16 +350,16 @@ class ArticlePage(RoutablePageMixin, Page):
             publisher_url=request.build_absolute_uri("/"),
             authors=[Person(a.name, request.build_absolute_uri(a.get_url())) for a in self.authors],
             image_urls=[image_url] if image_url else [],
-            keywords=[t.name for t in self.topics.all()],
+            keywords=[t.name for t in topics],
             sponsor=self.sponsor.name if self.sponsor else None,
             paywalled_selector=None if self.access == Access.FREE else f".{PAYWALLED_CLASS}",
         )
         return to_script_json(news_article(facts))
 
     def reading(self, request) -> dict:
-        """What this reader receives of the body: all of it, or the teaser (and the template
-        adds the paywall). Blocks beyond the teaser are not even rendered for a reader
-        without access."""
+        """What this reader receives of the body: all of it, or the teaser. Blocks beyond
+        the teaser are not even rendered for a reader without access. The app API's view;
+        the HTML pages assemble the same cut from cached pieces (news.rendering)."""
         decision = article_decision(request, self)
         blocks = list(self.body)
         split = len(blocks)
@@ -364,34 +369,34 @@ class ArticlePage(RoutablePageMixin, Page):
         pieces = self.body_pieces(blocks if decision.full else blocks[:split])
         return {"access": decision, "teaser": pieces[:split], "rest": pieces[split:]}
 
-    def get_context(self, request, *args, **kwargs):
-        context = super().get_context(request, *args, **kwargs)
-        context.update(self.reading(request))
+    def frame_context(self, request) -> dict:
+        """Everything of the page that is the same for every reader: rendered once per
+        revision into the cached frame (news.rendering). No body text, no decision."""
+        context = self.get_context(request)
         url = request.build_absolute_uri(self.get_url(request))
         og_image_url = None
         if self.lead_image:
             rendition = self.lead_image.get_rendition("fill-1200x630")
             og_image_url = request.build_absolute_uri(rendition.url)
+        topics = list(self.topics.all())
         context.update(
             canonical_url=url,
             og_image_url=og_image_url,
-            json_ld=self.structured_data(request, url, og_image_url),
+            json_ld=self.structured_data(request, url, og_image_url, topics=topics),
             share_links=share_links(url, self.title),
             related=self.related_articles(),
+            topics=topics,
         )
         return context
 
-    def private_response(self, response):
-        """What this response holds depends on who asked: no shared cache may keep it."""
-        if self.access != Access.FREE:
-            patch_cache_control(response, private=True)
-            patch_vary_headers(response, ["Cookie"])
-        return response
+    @property
+    def ref(self) -> ArticleRef:
+        return ArticleRef(pk=self.pk, access=self.access, live_revision_id=self.live_revision_id)
 
     @path("")
     def article(self, request):
-        return self.private_response(self.render(request))
+        return article_response(request, self.ref, lambda: self, "page")
 
     @path("print/", name="print")
     def print_view(self, request):
-        return self.private_response(self.render(request, template="news/article_page_print.html"))
+        return article_response(request, self.ref, lambda: self, "print")

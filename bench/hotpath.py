@@ -1,0 +1,371 @@
+"""The hot path in one run: nginx serving the article's HTML from a file (the ceiling), then
+gunicorn (production settings, PostgreSQL, Redis cache) serving the same article to
+anonymous readers within the allowance (a meter write per request) with the Redis store and
+with the database store, to a reader past the allowance (teaser) and to a subscriber (full).
+
+Run it as ``bench/hotpath`` from the repository root. Everything happens on 127.0.0.1: a
+database of its own on the shared PostgreSQL server (``masthead_bench``, created and dropped
+by the run), Redis database 14 (only the meter's keys are deleted), an nginx of its own on a
+free port with its own configuration under var/bench/nginx (no other nginx is touched).
+Each measurement is wrk at 32 connections for a bounded time. One JSON line per
+measurement on stdout and a summary line against the issue's targets; progress on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import article as bench  # noqa: E402 - the benchmark's environment, gunicorn and wrk helpers
+
+PG = "postgres://postgres@127.0.0.1:5432"
+PG_DB = "masthead_bench"
+REDIS_URL = f"redis://{bench.REDIS_HOST}:{bench.REDIS_PORT}/{bench.REDIS_DB}"
+NGINX = "/usr/sbin/nginx"
+NGINX_DIR = bench.BENCH_DIR / "nginx"
+TARGETS = {"redis_rps": 2500, "db_rps": 2000, "p99_ms": 30, "pct_of_nginx": 4, "spread_pct": 10}
+
+STORES = {
+    "redis": {"MASTHEAD_METER_STORE": "masthead.access.meter.redis"},
+    "db": {"MASTHEAD_METER_STORE": "masthead.access.meter.db"},
+}
+
+# A subscriber with an active subscription and a signed-in session; prints its cookie.
+SUBSCRIBER = """
+from datetime import timedelta
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from masthead.subscriptions.models import Plan, Subscription
+user, _ = get_user_model().objects.get_or_create(
+    username="bench-subscriber", defaults={"email": "bench-subscriber@example.com"})
+plan, _ = Plan.objects.get_or_create(slug="bench-plan", defaults=dict(
+    name="Bench", price="1.00", currency="USD", interval="month", web=True, apps=True))
+Subscription.objects.update_or_create(user=user, plan=plan, defaults=dict(
+    status="active", current_period_end=timezone.now() + timedelta(days=30)))
+session = import_module(settings.SESSION_ENGINE).SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+emit({"cookie": settings.SESSION_COOKIE_NAME + "=" + session.session_key})
+"""
+# Forget what an earlier run left in the shared cache: cached pages, Wagtail's site paths.
+FORGET = """
+from wagtail.models import Site
+from masthead.access.meter import get_meter_store
+try:
+    from masthead.news.rendering import bump_generation
+    bump_generation()
+except ImportError:  # a tree from before the article cache (the "before" figures)
+    pass
+Site.clear_site_root_paths_cache()
+get_meter_store().clear()
+emit({"ok": True})
+"""
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/hotpath", description=__doc__)
+    parser.add_argument("--duration", type=bench.duration_seconds, default=10)
+    parser.add_argument("--connections", type=bench.positive_int, default=32)
+    parser.add_argument("--threads", type=bench.positive_int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=bench.positive_int, default=2)
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
+    parser.add_argument("--gthreads", type=bench.positive_int, default=1, help="gunicorn --threads")
+    parser.add_argument("--warmup", type=bench.positive_int, default=20)
+    parser.add_argument("--keep-db", action="store_true", help="keep masthead_bench (profiling)")
+    parser.add_argument(
+        "--settings", default="masthead.settings.production", help="Django settings module"
+    )
+    return parser.parse_args(argv)
+
+
+def psql(sql: str) -> None:
+    subprocess.run(
+        ["psql", f"{PG}/postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+        check=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        timeout=60,
+    )
+
+
+def manage(args: list[str], env: dict[str, str], deadline) -> None:
+    """Like article.manage, with room for migrating PostgreSQL on a busy machine."""
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, str(bench.ROOT / "manage.py"), *args],
+        cwd=bench.ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=deadline.remaining(cap=400),
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise bench.BenchError(f"manage.py {' '.join(args)} failed (output above)")
+    bench.log(f"manage.py {' '.join(args)} ({time.monotonic() - started:.1f} s)")
+
+
+def hot_env(settings_module: str) -> dict[str, str]:
+    env = bench.bench_env(settings_module)
+    env.update(
+        DATABASE_URL=f"{PG}/{PG_DB}",
+        # Persistent connections: a new PostgreSQL connection per request costs more than
+        # the whole cached page. deploy/ sets the same for production.
+        DATABASE_CONN_MAX_AGE="600",
+        REDIS_URL=REDIS_URL,
+    )
+    return env
+
+
+def start_gunicorn(args, port: int, env: dict[str, str]) -> subprocess.Popen:
+    command = [
+        str(bench.VENV_BIN / "gunicorn"),
+        "masthead.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        args.worker_class,
+        "--threads",
+        str(args.gthreads),
+        "--backlog",
+        "2048",
+        "--chdir",
+        str(bench.ROOT),
+        "--graceful-timeout",
+        "5",
+        "--no-control-socket",
+        "--error-logfile",
+        "-",
+    ]
+    with bench.GUNICORN_LOG.open("w") as log_file:
+        return subprocess.Popen(
+            command,
+            cwd=bench.ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+@contextlib.contextmanager
+def gunicorn(args, env, deadline):
+    port = bench.free_port()
+    bench.log(
+        f"gunicorn on 127.0.0.1:{port}: {args.workers} {args.worker_class} workers, "
+        f"{args.gthreads} threads, {env['MASTHEAD_METER_STORE']}"
+    )
+    process = start_gunicorn(args, port, env)
+    try:
+        bench.wait_until_up(process, port, deadline)
+        yield port
+    finally:
+        bench.stop_gunicorn(process)
+
+
+@contextlib.contextmanager
+def nginx(html: bytes):
+    """An nginx of our own: own prefix, config, pid file and port; stopped on the way out."""
+    shutil.rmtree(NGINX_DIR, ignore_errors=True)
+    (NGINX_DIR / "html").mkdir(parents=True)
+    (NGINX_DIR / "html" / "article.html").write_bytes(html)
+    port = bench.free_port()
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read var/bench
+    (NGINX_DIR / "nginx.conf").write_text(
+        f"""{user}worker_processes 2;
+pid {NGINX_DIR}/nginx.pid;
+error_log {NGINX_DIR}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {NGINX_DIR}/tmp;
+  proxy_temp_path {NGINX_DIR}/tmp;
+  fastcgi_temp_path {NGINX_DIR}/tmp;
+  uwsgi_temp_path {NGINX_DIR}/tmp;
+  scgi_temp_path {NGINX_DIR}/tmp;
+  server {{
+    listen 127.0.0.1:{port};
+    root {NGINX_DIR}/html;
+    default_type text/html;
+    location / {{ try_files /article.html =404; }}
+  }}
+}}
+"""
+    )
+    process = subprocess.Popen(
+        [NGINX, "-p", str(NGINX_DIR), "-c", str(NGINX_DIR / "nginx.conf"), "-g", "daemon off;"],
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(50):
+            with contextlib.suppress(OSError):
+                status, _h, body = bench.get(port, "/", timeout=2)
+                if status == 200 and body == html:
+                    break
+            time.sleep(0.1)
+        else:
+            raise bench.BenchError("nginx did not serve the article file")
+        yield port
+    finally:
+        process.send_signal(signal.SIGQUIT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+def check(port, path, deadline, *, cookie=None, full: bool, notice: bool | None = None):
+    status, headers, body = bench.get(port, path, timeout=deadline.remaining(cap=10), cookie=cookie)
+    text = body.decode()
+    if status != 200:
+        raise bench.server_error(bench.describe_failure(path, status, headers))
+    has_paywall = bench.PAYWALL_MARK in text
+    if has_paywall == full or (notice is not None and (bench.METER_NOTICE_MARK in text) != notice):
+        raise bench.BenchError(f"GET {path}: not the page the scenario expects (full={full})")
+    return headers, body
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, bench._terminate)
+    started = time.monotonic()
+    lines = []
+
+    def emit(line):
+        lines.append(line)
+        print(json.dumps(line), flush=True)
+
+    def measure(scenario, store, port, path, cookie=None, nginx_rps=None):
+        headers = (f"Cookie: {cookie}",) if cookie else ()
+        output = bench.run_wrk(args, f"http://127.0.0.1:{port}{path}", deadline, headers)
+        figures = bench.measured(output, args.duration)
+        line = {
+            **bench.result_line(args, scenario, figures, path),
+            "suite": "hotpath",
+            "store": store,
+            "worker_class": args.worker_class,
+            "gthreads": args.gthreads,
+        }
+        if nginx_rps:
+            line["pct_of_nginx"] = round(100 * figures["requests_per_s"] / nginx_rps, 2)
+        emit(line)
+        return figures
+
+    deadline = bench.Deadline(900 + 6 * (args.duration + 20))
+    try:
+        with bench.bench_lock():
+            bench.require_wrk()
+            bench.redis_ping()
+            bench.warn_if_busy()
+            env = hot_env(args.settings)
+            psql(f"DROP DATABASE IF EXISTS {PG_DB}")
+            psql(f"CREATE DATABASE {PG_DB}")
+            try:
+                bench.reset_bench_dir()
+                manage(["migrate", "--noinput"], env, deadline)
+                manage(["load_demo"], env, deadline)
+                manage(["collectstatic", "--noinput"], env, deadline)
+                target, others = bench.metered_articles(env, None, deadline)
+                subscriber = bench.django_snippet(SUBSCRIBER, "subscriber", env, deadline)
+                path = target.path
+                results = {}
+                for store in ("redis", "db"):
+                    store_env = {**env, **STORES[store]}
+                    bench.django_snippet(FORGET, "forget cached pages", store_env, deadline)
+                    with gunicorn(args, store_env, deadline) as port:
+                        bench.warm_up(port, path, args.warmup, deadline)
+                        _h, html = check(port, path, deadline, full=True, notice=True)
+                        if store == "redis":
+                            with nginx(html) as nginx_port:
+                                bench.warm_up(nginx_port, path, 5, deadline)
+                                results["nginx"] = measure(
+                                    "nginx_static_file", None, nginx_port, path
+                                )
+                        nginx_rps = results["nginx"]["requests_per_s"]
+                        results[f"{store}_within"] = measure(
+                            "metered_within_allowance_new_reader",
+                            store,
+                            port,
+                            path,
+                            None,
+                            nginx_rps,
+                        )
+                        if store == "redis":
+                            cookie = bench.exhausted_reader(port, others, deadline)
+                            check(port, path, deadline, cookie=cookie, full=False)
+                            bench.warm_up(port, path, args.warmup, deadline, cookie=cookie)
+                            results["exhausted"] = measure(
+                                "metered_exhausted_teaser", store, port, path, cookie, nginx_rps
+                            )
+                            cookie = subscriber["cookie"]
+                            check(port, path, deadline, cookie=cookie, full=True, notice=False)
+                            bench.warm_up(port, path, args.warmup, deadline, cookie=cookie)
+                            results["subscriber"] = measure(
+                                "subscriber_full", store, port, path, cookie, nginx_rps
+                            )
+                    bench.django_snippet(FORGET, "forget meter entries", store_env, deadline)
+                emit(summary(args, results, path))
+            finally:
+                if not args.keep_db:
+                    psql(f"DROP DATABASE IF EXISTS {PG_DB}")
+    except bench.BenchError as exc:
+        bench.log(f"error: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        bench.log("interrupted")
+        return 130
+    bench.log(f"done in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+def summary(args, results, path) -> dict:
+    rps = {name: figures["requests_per_s"] for name, figures in results.items()}
+    p99 = {name: figures["latency_p99_ms"] for name, figures in results.items()}
+    first = rps["redis_within"]
+    spread = {name: round(100 * (rps[name] / first - 1), 1) for name in ("exhausted", "subscriber")}
+    return {
+        "suite": "hotpath",
+        "summary": True,
+        "date": datetime.date.today().isoformat(),
+        "machine": bench.machine(),
+        "kernel": os.uname().release,
+        "path": path,
+        "requests_per_s": rps,
+        "latency_p99_ms": p99,
+        "pct_of_nginx": round(100 * first / rps["nginx"], 2),
+        "spread_pct_vs_redis_within": spread,
+        "targets": TARGETS,
+        "meets": {
+            "redis_rps": first >= TARGETS["redis_rps"],
+            "db_rps": rps["db_within"] >= TARGETS["db_rps"],
+            "p99_ms": p99["redis_within"] <= TARGETS["p99_ms"],
+            "pct_of_nginx": 100 * first / rps["nginx"] >= TARGETS["pct_of_nginx"],
+            "spread_pct": all(abs(v) <= TARGETS["spread_pct"] for v in spread.values()),
+        },
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,314 @@
+"""Article pages rendered once per live revision, assembled per reader.
+
+A page is cached as two pieces under ``article:<page_id>:<live_revision_id>:<generation>:<origin>``:
+
+- ``:page`` / ``:print`` — the *frame*: the whole HTML document (head, JSON-LD, header,
+  byline, related articles...) split at the *slots* where something per reader goes:
+  the meter notice, the campaign banners, the body and the paywall panel. The frame holds
+  no body text at all, so it is the same for every reader.
+- ``:body`` — the body as rendered pieces (free part and paywalled remainder alike). Each
+  request cuts it with the site's teaser length and inserts the remainder only when the
+  access decision (``masthead.access.gate``, the same code as every other channel) says
+  full text. A reader who is not entitled never receives it, whatever is cached.
+
+The *generation* is a token in the cache that changes on every publish, unpublish, move or
+delete of any page, and on edits of what an article shows of other objects (authors,
+sponsors, images, topics, sites, view restrictions). Lists inside the frame (related
+articles, the section menu) therefore never outlive a change, and keying by live revision
+as well keeps an edited article from ever meeting its old frame. A saved draft changes
+nothing a reader sees, so it invalidates nothing.
+
+Every request reads the generation from the shared cache (one round trip); the frames,
+bodies and routes it names are also kept in a small per-process memo, which is safe because
+their keys carry the generation. The cache is an optimisation: when it fails, the page is
+rendered as if nothing were cached.
+"""
+
+import logging
+import re
+import secrets
+import threading
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.safestring import mark_safe
+
+from masthead.access import gate
+from masthead.access.gate import article_decision, meter_settings
+from masthead.access.policy import Message
+from masthead.access.teaser import teaser_length
+from masthead.campaigns.fetch import campaigns_for_request
+
+log = logging.getLogger(__name__)
+
+GENERATION_KEY = "masthead:news:generation"
+TIMEOUT = 24 * 3600
+PAYWALLED_CLASS = "paywalled-content"
+TEMPLATES = {"page": "news/article_page.html", "print": "news/article_page_print.html"}
+SLOTS = ("meter_notice", "banners", "body", "paywall")
+# Unique per process and never stored: only used to find the slots in a fresh render.
+_NONCE = secrets.token_hex(8)
+_SLOT_RE = re.compile(r"<!--masthead-slot:" + _NONCE + r":(\w+)-->")
+_MEMO_SIZE = 256
+METER_MESSAGES = (Message.METER_REMAINING, Message.METER_LAST)  # access/meter_notice.html
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """What the hot path needs to know about an article without loading it."""
+
+    pk: int
+    access: str
+    live_revision_id: int | None
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Rendered HTML with slot names between its parts: (html, slot, html, slot, ..., html)."""
+
+    parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Body:
+    kinds: tuple[str, ...]
+    html: tuple[str, ...]
+
+
+class _Memo:
+    """A small LRU, per process, for values whose key carries the generation."""
+
+    def __init__(self, size):
+        self.size = size
+        self.items = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key, value):
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def clear(self):
+        with self.lock:
+            self.items.clear()
+
+
+memo = _Memo(_MEMO_SIZE)
+# Small renders that depend only on their arguments (meter notices): rendered once per process.
+_snippets: dict = {}
+
+
+# --- generation ---------------------------------------------------------------------------
+
+
+def generation(request=None) -> str | None:
+    """The current generation, or None when the cache cannot answer (then nothing is cached).
+    Read once per request when given one."""
+    if request is not None:
+        if not hasattr(request, "_masthead_news_generation"):
+            request._masthead_news_generation = generation()
+        return request._masthead_news_generation
+    try:
+        found = cache.get(GENERATION_KEY)
+        if found is None:
+            # add() only sets a missing key, so concurrent workers agree on one token.
+            cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
+            found = cache.get(GENERATION_KEY)
+    except Exception:  # noqa: BLE001 - the cache is an optimisation
+        log.warning("cache unavailable for article pages", exc_info=True)
+        return None
+    return found or None
+
+
+def bump_generation() -> None:
+    """Forget every cached article piece and route. Never raises: it runs inside saves."""
+    try:
+        cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    except Exception:  # noqa: BLE001
+        log.warning("could not invalidate cached article pages", exc_info=True)
+
+
+def invalidate_on_change(sender=None, **kwargs) -> None:
+    """Signal receiver. Bumps now and again once the transaction commits, so that a request
+    that read the old rows between the signal and the commit cannot keep them cached."""
+    bump_generation()
+    transaction.on_commit(bump_generation, using=kwargs.get("using"))
+
+
+# --- cache access -----------------------------------------------------------------------
+
+
+def cached_many(keys: list[str]) -> dict:
+    """Values for `keys` from the per-process memo, then the shared cache."""
+    found = {}
+    missing = []
+    for key in keys:
+        value = memo.get(key)
+        if value is None:
+            missing.append(key)
+        else:
+            found[key] = value
+    if missing:
+        try:
+            shared = cache.get_many(missing)
+        except Exception:  # noqa: BLE001
+            log.warning("cache unavailable for article pages", exc_info=True)
+            shared = {}
+        for key, value in shared.items():
+            memo.put(key, value)
+            found[key] = value
+    return found
+
+
+def store(key: str, value) -> None:
+    memo.put(key, value)
+    try:
+        cache.set(key, value, TIMEOUT)
+    except Exception:  # noqa: BLE001
+        log.warning("could not cache %s", key, exc_info=True)
+
+
+# --- building the pieces ------------------------------------------------------------------
+
+
+def slot_markers() -> dict:
+    return {name: mark_safe(f"<!--masthead-slot:{_NONCE}:{name}-->") for name in SLOTS}  # noqa: S308
+
+
+def build_frame(page, request, view: str) -> Frame:
+    context = page.frame_context(request)
+    context["slots"] = slot_markers()
+    html = render_to_string(TEMPLATES[view], context, request=request)
+    return Frame(parts=tuple(_SLOT_RE.split(html)))
+
+
+def build_body(page) -> Body:
+    pieces = page.body_pieces()
+    return Body(kinds=tuple(p.kind for p in pieces), html=tuple(str(p.html) for p in pieces))
+
+
+def pieces_for(request, page_loader, ref: ArticleRef, view: str) -> tuple[Frame, Body]:
+    """The frame and body of the live revision, from the cache or rendered now. A preview
+    (a revision that is not the live one) is never cached."""
+    gen = None
+    if not getattr(request, "is_preview", False) and ref.live_revision_id is not None:
+        gen = generation(request)
+    if gen is None:
+        page = page_loader()
+        return build_frame(page, request, view), build_body(page)
+    base = (
+        f"article:{ref.pk}:{ref.live_revision_id}:{gen}:"
+        f"{request.scheme}://{request.get_host()}:{translation.get_language()}:"
+        f"{timezone.localdate().year}"
+    )
+    frame_key, body_key = f"{base}:{view}", f"{base}:body"
+    found = cached_many([frame_key, body_key])
+    frame, body = found.get(frame_key), found.get(body_key)
+    if frame is None or body is None:
+        page = page_loader()
+        if frame is None:
+            frame = build_frame(page, request, view)
+            store(frame_key, frame)
+        if body is None:
+            body = build_body(page)
+            store(body_key, body)
+    return frame, body
+
+
+# --- per reader -------------------------------------------------------------------------
+
+
+def body_html(request, ref: ArticleRef, body: Body, full: bool) -> str:
+    """The teaser, and the paywalled remainder only for a reader with full access."""
+    split = len(body.html)
+    if ref.access != "free":
+        split = teaser_length(list(body.kinds), meter_settings(request).teaser_paragraphs)
+    html = "".join(body.html[:split])
+    rest = body.html[split:]
+    if full and rest:
+        html += f'<div class="{PAYWALLED_CLASS}">{"".join(rest)}</div>'
+    return html
+
+
+def meter_notice_html(decision) -> str:
+    """Depends only on the message and count, so it is rendered once per process."""
+    if decision.message not in METER_MESSAGES:
+        return ""
+    key = (decision.message, decision.remaining, translation.get_language())
+    html = _snippets.get(key)
+    if html is None:
+        html = render_to_string(
+            "access/meter_notice.html",
+            {"access": decision, "subscribe_url": settings.MASTHEAD_SUBSCRIBE_URL},
+        )
+        _snippets[key] = html
+    return html
+
+
+def banners_html(request) -> str:
+    campaigns = campaigns_for_request(request, timezone.now())
+    if not campaigns.banners and not campaigns.free_access:
+        return ""
+    return render_to_string(
+        "campaigns/banners.html",
+        {"campaign_banners": campaigns.banners, "free_access_window": campaigns.free_access},
+        request=request,
+    )
+
+
+def paywall_html(request, decision) -> str:
+    """The panel with the offers for this reader. Every anonymous reader is offered the same,
+    so theirs is cached per message and minute (offers start and end on time to the minute;
+    a saved offer or plan changes the generation)."""
+    user = getattr(request, "user", None)
+    gen = generation(request)
+    if gen is None or getattr(request, "is_preview", False) or (user and user.is_authenticated):
+        return render_to_string("access/paywall.html", {"access": decision}, request=request)
+    key = (
+        f"article-paywall:{gen}:{decision.message}:{translation.get_language()}:"
+        f"{gate.clock():%Y%m%dT%H%M}:{request.path}"
+    )
+    html = cached_many([key]).get(key)
+    if html is None:
+        html = render_to_string("access/paywall.html", {"access": decision}, request=request)
+        store(key, html)
+    return html
+
+
+def article_response(request, ref: ArticleRef, page_loader, view: str = "page") -> HttpResponse:
+    """The article for this reader: decided first (the decision settles the request), then
+    assembled from the cached pieces."""
+    decision = article_decision(request, ref)
+    frame, body = pieces_for(request, page_loader, ref, view)
+    fill = {
+        "meter_notice": lambda: meter_notice_html(decision),
+        "banners": lambda: banners_html(request),
+        "body": lambda: body_html(request, ref, body, decision.full),
+        "paywall": lambda: "" if decision.full else paywall_html(request, decision),
+    }
+    out = []
+    for index, part in enumerate(frame.parts):
+        out.append(fill[part]() if index % 2 else part)
+    response = HttpResponse("".join(out))
+    if ref.access != "free":
+        # What this response holds depends on who asked: no shared cache may keep it.
+        patch_cache_control(response, private=True)
+        patch_vary_headers(response, ["Cookie"])
+    return response
