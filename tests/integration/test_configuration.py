@@ -79,7 +79,7 @@ def test_cache_uses_redis_when_redis_url_is_set(redis_service):
         "print(cache.get('masthead-test')); print(type(cache).__name__)",
         **production_env(REDIS_URL=redis_service),
     )
-    assert result.stdout.split("\n")[:2] == ["round trip", "RedisCache"], result.stderr
+    assert result.stdout.split("\n")[:2] == ["round trip", "ResilientRedisCache"], result.stderr
 
 
 @pytest.mark.django_db
