@@ -51,7 +51,7 @@ pytest-postgres: install chromium
 
 pytest: pytest-sqlite pytest-postgres
 
-test: lint check pytest
+test: lint check pytest system-test
 
 bench: install
 	bench/article
