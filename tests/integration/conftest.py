@@ -70,3 +70,13 @@ def at(monkeypatch):
 
     move(NOW)
     return move
+
+
+@pytest.fixture
+def reader(client):
+    """A reader signed in on the test client (modules with their own `reader` override it)."""
+    from tests.integration.subscription_factories import make_reader
+
+    found = make_reader()
+    client.force_login(found)
+    return found

@@ -57,3 +57,9 @@ def make_intro(plan, now, price="0.99", periods=1, **fields):
 def make_trial(plan, now, days=14, **fields):
     fields.setdefault("eligibility", "new")
     return make_offer(plan, now, trial_days=days, **fields)
+
+
+def reads_in_full(client, article) -> bool:
+    response = client.get(article.url)
+    assert response.status_code == 200
+    return FULL_TEXT in response.content.decode()

@@ -33,13 +33,6 @@ def catalogue(db):
     }
 
 
-@pytest.fixture
-def reader(client):
-    found = make_reader()
-    client.force_login(found)
-    return found
-
-
 def subscribe_and_pay(client, offer):
     checkout = client.post(f"/subscribe/{offer.pk}/").url
     assert client.post(checkout, {"number": "4242424242424242"}).status_code == 302

@@ -41,12 +41,12 @@ from tests.integration.stripe_helpers import (
 )
 from tests.integration.subscription_factories import (
     DAY,
-    FULL_TEXT,
     NOW,
     TOKYO,
     make_intro,
     make_plan,
     make_reader,
+    reads_in_full,
 )
 
 FIRST_END = datetime(2026, 11, 15, 12, tzinfo=TOKYO)  # NOW + one month, the intro span
@@ -73,19 +73,6 @@ def catalogue(db):
         "dollar": make_intro(plan, NOW, "0.99", 1, name="Dollar"),
         "nine": make_intro(plan, NOW, "9", 3, name="Nine"),
     }
-
-
-@pytest.fixture
-def reader(client):
-    found = make_reader()
-    client.force_login(found)
-    return found
-
-
-def reads_in_full(client, article) -> bool:
-    response = client.get(article.url)
-    assert response.status_code == 200
-    return FULL_TEXT in response.content.decode()
 
 
 def text(response) -> str:

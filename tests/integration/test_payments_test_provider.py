@@ -14,13 +14,13 @@ from masthead.subscriptions import actions
 from masthead.subscriptions.models import Checkout, PaymentEvent, Subscription, SubscriptionEvent
 from tests.integration.subscription_factories import (
     DAY,
-    FULL_TEXT,
     NOW,
     TOKYO,
     make_intro,
     make_plan,
     make_reader,
     make_trial,
+    reads_in_full,
 )
 
 pytestmark = pytest.mark.django_db
@@ -38,19 +38,6 @@ def catalogue(db):
         "nine": make_intro(plan, NOW, "9", 3, name="Nine"),
         "trial": make_trial(plan, NOW, 14, name="Trial"),
     }
-
-
-@pytest.fixture
-def reader(client):
-    found = make_reader()
-    client.force_login(found)
-    return found
-
-
-def reads_in_full(client, article) -> bool:
-    response = client.get(article.url)
-    assert response.status_code == 200
-    return FULL_TEXT in response.content.decode()
 
 
 def open_checkout(client, offer, extra=None) -> str:

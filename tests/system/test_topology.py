@@ -9,37 +9,24 @@ stopped again at the end; one it found running is left running, with both app se
 import http.client
 import os
 import signal
-import subprocess
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PROD = ROOT / "var" / "prod"
-PROD_SH = ROOT / "deploy" / "prod.sh"
-NGINX_PORT = 8080
-APP_PORTS = (8001, 8002)
-UPSTREAMS = {f"127.0.0.1:{port}" for port in APP_PORTS}
-
-
-def topology_is_up() -> bool:
-    if not PROD_SH.exists():
-        return False
-    result = subprocess.run([PROD_SH, "status"], capture_output=True, timeout=30)
-    return result.returncode == 0
-
-
-pytestmark = pytest.mark.skipif(
-    os.environ.get("MASTHEAD_SYSTEM_TESTS") != "1" and not topology_is_up(),
-    reason="the production topology is down (make prod-up, or MASTHEAD_SYSTEM_TESTS=1)",
+from tests.system.conftest import (
+    APP_PORTS,
+    NGINX_PORT,
+    PROD,
+    prod,
+    requires_topology,
+    topology_is_up,
 )
 
+UPSTREAMS = {f"127.0.0.1:{port}" for port in APP_PORTS}
 
-def prod(command: str) -> None:
-    subprocess.run([PROD_SH, command], check=True, timeout=600, capture_output=True)
+pytestmark = requires_topology
 
 
 def get(path: str, headers: dict | None = None, conn=None) -> http.client.HTTPResponse:
