@@ -9,6 +9,10 @@ by the run), Redis database 14 (only the meter's keys are deleted), an nginx of 
 free port with its own configuration under var/bench/nginx (no other nginx is touched).
 Each measurement is wrk at 32 connections for a bounded time. One JSON line per
 measurement on stdout and a summary line against the issue's targets; progress on stderr.
+
+``--seed-articles N --seed-readers M`` measures the same over grown data (issue 5, item 3;
+bench/DATA.md): ``manage.py seed_bench --articles N`` after the demo, and ``seed_bench
+--meter-readers M`` into each meter store right before it is measured.
 """
 
 from __future__ import annotations
@@ -35,6 +39,11 @@ REDIS_URL = f"redis://{bench.REDIS_HOST}:{bench.REDIS_PORT}/{bench.REDIS_DB}"
 NGINX = "/usr/sbin/nginx"
 NGINX_DIR = bench.BENCH_DIR / "nginx"
 TARGETS = {"redis_rps": 2500, "db_rps": 2000, "p99_ms": 30, "pct_of_nginx": 4, "spread_pct": 10}
+# Time allowed for seed_bench and for forgetting what it seeded: about a quarter of the rates
+# measured on a busy machine (bench/DATA.md: 885 articles/s; 19,600 readers/s into Redis,
+# 41,000 into PostgreSQL), so a slow run is still bounded.
+SEED_ARTICLES_PER_S = 200
+SEED_READERS_PER_S = 5000
 
 STORES = {
     "redis": {"MASTHEAD_METER_STORE": "masthead.access.meter.redis"},
@@ -89,9 +98,39 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=bench.positive_int, default=20)
     parser.add_argument("--keep-db", action="store_true", help="keep masthead_bench (profiling)")
     parser.add_argument(
+        "--seed-articles",
+        type=non_negative_int,
+        default=0,
+        help="seed_bench --articles N after the demo (default 0: the demo only)",
+    )
+    parser.add_argument(
+        "--seed-readers",
+        type=non_negative_int,
+        default=0,
+        help="seed_bench --meter-readers M into each store before measuring it (default 0)",
+    )
+    parser.add_argument(
         "--settings", default="masthead.settings.production", help="Django settings module"
     )
     return parser.parse_args(argv)
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {text!r}")
+    return value
+
+
+def seed_seconds(args) -> dict[str, float]:
+    """Time allowed for each seeding step, and in all (also forgetting the seeded meter)."""
+    articles = 60 + args.seed_articles / SEED_ARTICLES_PER_S if args.seed_articles else 0
+    readers = 60 + args.seed_readers / SEED_READERS_PER_S if args.seed_readers else 0
+    # Per store: seeding, then the FORGET that clears it again.
+    return {"articles": articles, "readers": readers, "total": articles + 2 * 2 * readers}
 
 
 def psql(sql: str) -> None:
@@ -104,7 +143,7 @@ def psql(sql: str) -> None:
     )
 
 
-def manage(args: list[str], env: dict[str, str], deadline) -> None:
+def manage(args: list[str], env: dict[str, str], deadline, cap: float = 400) -> None:
     """Like article.manage, with room for migrating PostgreSQL on a busy machine."""
     started = time.monotonic()
     result = subprocess.run(
@@ -114,11 +153,13 @@ def manage(args: list[str], env: dict[str, str], deadline) -> None:
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=deadline.remaining(cap=400),
+        timeout=deadline.remaining(cap=cap),
     )
     if result.returncode != 0:
         sys.stderr.write(result.stdout + result.stderr)
         raise bench.BenchError(f"manage.py {' '.join(args)} failed (output above)")
+    if args[0] == "seed_bench":  # what it created and how long it took
+        sys.stderr.write(result.stdout)
     bench.log(f"manage.py {' '.join(args)} ({time.monotonic() - started:.1f} s)")
 
 
@@ -267,13 +308,16 @@ def main(argv: list[str]) -> int:
             "store": store,
             "worker_class": args.worker_class,
             "gthreads": args.gthreads,
+            "seed_articles": args.seed_articles,
+            "seed_readers": args.seed_readers,
         }
         if nginx_rps:
             line["pct_of_nginx"] = round(100 * figures["requests_per_s"] / nginx_rps, 2)
         emit(line)
         return figures
 
-    deadline = bench.Deadline(900 + 6 * (args.duration + 20))
+    seeding = seed_seconds(args)
+    deadline = bench.Deadline(900 + 6 * (args.duration + 20) + seeding["total"])
     try:
         with bench.bench_lock():
             bench.require_wrk()
@@ -287,6 +331,9 @@ def main(argv: list[str]) -> int:
                 manage(["migrate", "--noinput"], env, deadline)
                 manage(["load_demo"], env, deadline)
                 manage(["collectstatic", "--noinput"], env, deadline)
+                if args.seed_articles:
+                    seed = ["seed_bench", "--articles", str(args.seed_articles)]
+                    manage(seed, env, deadline, cap=seeding["articles"])
                 target, others = bench.metered_articles(env, None, deadline)
                 subscriber = bench.django_snippet(SUBSCRIBER, "subscriber", env, deadline)
                 path = target.path
@@ -294,6 +341,10 @@ def main(argv: list[str]) -> int:
                 for store in ("redis", "db"):
                     store_env = {**env, **STORES[store]}
                     bench.django_snippet(FORGET, "forget cached pages", store_env, deadline)
+                    if args.seed_readers:
+                        # Into the store being measured: Redis database 14 or masthead_bench.
+                        seed = ["seed_bench", "--meter-readers", str(args.seed_readers)]
+                        manage(seed, store_env, deadline, cap=seeding["readers"])
                     with gunicorn(args, store_env, deadline) as port:
                         bench.warm_up(port, path, args.warmup, deadline)
                         _h, html = check(port, path, deadline, full=True, notice=True)
@@ -352,6 +403,8 @@ def summary(args, results, path) -> dict:
         "machine": bench.machine(),
         "kernel": os.uname().release,
         "path": path,
+        "seed_articles": args.seed_articles,
+        "seed_readers": args.seed_readers,
         "requests_per_s": rps,
         "latency_p99_ms": p99,
         "pct_of_nginx": round(100 * first / rps["nginx"], 2),
