@@ -22,12 +22,11 @@ from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
-from masthead.access.gate import article_decision, meter_settings
-from masthead.access.teaser import teaser_length
+from masthead.access.gate import article_decision
 
 from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
-from .rendering import PAYWALLED_CLASS, ArticleRef, article_response
+from .rendering import PAYWALLED_CLASS, ArticleRef, article_response, teaser_split
 from .share import share_links
 from .structured_data import ArticleFacts, Person, news_article, to_script_json
 
@@ -362,10 +361,7 @@ class ArticlePage(RoutablePageMixin, Page):
         the HTML pages assemble the same cut from cached pieces (news.rendering)."""
         decision = article_decision(request, self)
         blocks = list(self.body)
-        split = len(blocks)
-        if self.access != Access.FREE:
-            paragraphs = meter_settings(request).teaser_paragraphs
-            split = teaser_length([block.block_type for block in blocks], paragraphs)
+        split = teaser_split(request, self.access, [block.block_type for block in blocks])
         pieces = self.body_pieces(blocks if decision.full else blocks[:split])
         return {"access": decision, "teaser": pieces[:split], "rest": pieces[split:]}
 

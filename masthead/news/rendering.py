@@ -235,11 +235,17 @@ def pieces_for(request, page_loader, ref: ArticleRef, view: str) -> tuple[Frame,
 # --- per reader -------------------------------------------------------------------------
 
 
+def teaser_split(request, access: str, kinds) -> int:
+    """How many body pieces every reader receives: all of a free article, else the teaser.
+    The one cut for every channel (the HTML pages here, the app API via ArticlePage.reading)."""
+    if access == "free":
+        return len(kinds)
+    return teaser_length(list(kinds), meter_settings(request).teaser_paragraphs)
+
+
 def body_html(request, ref: ArticleRef, body: Body, full: bool) -> str:
     """The teaser, and the paywalled remainder only for a reader with full access."""
-    split = len(body.html)
-    if ref.access != "free":
-        split = teaser_length(list(body.kinds), meter_settings(request).teaser_paragraphs)
+    split = teaser_split(request, ref.access, body.kinds)
     html = "".join(body.html[:split])
     rest = body.html[split:]
     if full and rest:
