@@ -33,6 +33,7 @@ from django.urls import reverse
 
 from masthead.access.policy import Status, access_ends_at, is_entitled
 from masthead.access.policy import Subscription as Entitlement
+from masthead.core.links import public_url
 from masthead.subscriptions.fetch import entitlement_for, grace
 from masthead.subscriptions.models import PaymentEvent, Subscription, SubscriptionEvent
 from masthead.subscriptions.offers import Money
@@ -74,8 +75,8 @@ def lookback() -> timedelta:
 
 def _links() -> dict:
     return {
-        "account_url": emails.absolute(reverse("readers:account")),
-        "offers_url": emails.absolute(settings.MASTHEAD_SUBSCRIBE_URL),
+        "account_url": public_url(reverse("readers:account")),
+        "offers_url": public_url(settings.MASTHEAD_SUBSCRIBE_URL),
     }
 
 

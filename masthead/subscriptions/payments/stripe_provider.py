@@ -18,7 +18,6 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from masthead.access.policy import Status
+from masthead.core.links import public_url
 
 from .. import actions
 from ..models import Checkout, PaymentEvent, Subscription
@@ -151,15 +151,14 @@ class Provider(PaymentProvider):
         )
         intro_end = add_periods(now, plan.terms().interval, offer.intro_periods or 1)
         ours = {"checkout": str(row.public_id), "user": str(row.user_id)}
-        base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
         params = {
             "mode": "subscription",
             "client_reference_id": str(row.public_id),
             "line_items": [{"price": recurring, "quantity": 1}, {"price": intro, "quantity": 1}],
             "subscription_data": {"trial_end": int(intro_end.timestamp()), "metadata": ours},
             "metadata": ours,
-            "success_url": base + reverse("stripe-return", args=[row.public_id]),
-            "cancel_url": base + reverse("subscribe-offer", args=[offer.pk]),
+            "success_url": public_url(reverse("stripe-return", args=[row.public_id])),
+            "cancel_url": public_url(reverse("subscribe-offer", args=[offer.pk])),
         }
         customer = (
             Subscription.objects.filter(user=row.user, provider=NAME)
