@@ -14,6 +14,8 @@ from django.utils import timezone
 from wagtail.models import Site
 
 from masthead.campaigns.fetch import campaigns_for_request
+from masthead.core import generations
+from masthead.core.memo import Memo
 
 from .client_ip import client_ip
 from .crawlers import CrawlerVerifier, claimed_crawler, default_verifier
@@ -35,15 +37,17 @@ log = logging.getLogger(__name__)
 
 # The access rules' clock, one name for tests to move (e.g. into next month).
 clock = timezone.now
+# Cached settings are keyed by the pages generation, so they can live long.
+SETTINGS_TIMEOUT = 24 * 3600
 
 
-def _settings_key(site_id) -> str:
-    return f"masthead:meter-settings:{site_id}"
+_settings_memo = Memo(32)
 
 
 def meter_settings(request) -> MeterSettings:
-    """The site's meter settings, from the cache when it answers (they change rarely and
-    every metered request needs them); a dead cache only costs a query. Asked once per
+    """The site's meter settings. Every metered request needs them and they change rarely,
+    so they are kept per process and in the shared cache under the pages generation (a save
+    changes it, see forget_meter_settings); a dead cache only costs a query. Asked once per
     request: the decision and the teaser's length use the same answer."""
     found = getattr(request, "_masthead_meter_settings", None)
     if found is None:
@@ -53,27 +57,30 @@ def meter_settings(request) -> MeterSettings:
 
 def _meter_settings(request) -> MeterSettings:
     site = Site.find_for_request(request)
-    key = _settings_key(site.pk if site else None)
-    try:
-        found = cache.get(key)
-    except Exception:  # noqa: BLE001 - the cache is an optimisation
-        log.warning("cache unavailable for meter settings", exc_info=True)
-        found = None
+    token = generations.current(generations.PAGES, request)
+    if token is None:
+        return MeterSettings.for_site(site)
+    key = f"masthead:meter-settings:{token}:{site.pk if site else None}"
+    found = _settings_memo.get(key)
     if found is None:
-        found = MeterSettings.for_site(site)
         try:
-            cache.set(key, found, 300)
-        except Exception:  # noqa: BLE001
+            found = cache.get(key)
+        except Exception:  # noqa: BLE001 - the cache is an optimisation
             log.warning("cache unavailable for meter settings", exc_info=True)
+        if found is None:
+            found = MeterSettings.for_site(site)
+            try:
+                cache.set(key, found, SETTINGS_TIMEOUT)
+            except Exception:  # noqa: BLE001
+                log.warning("cache unavailable for meter settings", exc_info=True)
+        _settings_memo.put(key, found)
     return found
 
 
 def forget_meter_settings(sender, instance, **kwargs) -> None:
-    """post_save receiver: an edit in the admin applies to the next request."""
-    try:
-        cache.delete(_settings_key(instance.site_id))
-    except Exception:  # noqa: BLE001
-        log.warning("could not clear cached meter settings", exc_info=True)
+    """post_save receiver: an edit in the admin applies to the next request (and changes
+    what article pages show: the teaser's length, the paywall)."""
+    generations.bump_with_transaction(generations.PAGES, kwargs.get("using"))
 
 
 def current_window(config: MeterSettings, now: datetime) -> MeterWindow:
@@ -89,9 +96,9 @@ def subscription_for(request) -> Subscription | None:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    from masthead.subscriptions.fetch import entitlement_for
+    from masthead.subscriptions.fetch import entitlement_for_request
 
-    return entitlement_for(user, clock())
+    return entitlement_for_request(user, clock())
 
 
 @functools.cache

@@ -11,12 +11,13 @@ The cache is an optimisation only: whatever it raises, the database answers.
 """
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
-from django.db import transaction
+
+from masthead.core import generations
+from masthead.core.memo import Memo
 
 from .models import Banner, FreeAccessWindow
 from .windows import active
@@ -24,7 +25,8 @@ from .windows import active
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 30
-GENERATION_KEY = "masthead:campaigns:generation"
+# Per process as well: a key names its minute and generation, so it is never stale.
+_memo = Memo(8)
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,11 @@ class _Candidates:
     free_access: list[FreeAccessWindow]
 
 
-def current_campaigns(now: datetime) -> Campaigns:
+def current_campaigns(now: datetime, request=None) -> Campaigns:
     """The banners live at ``now`` (priority first, then earliest start) and the free-access
-    window in force, if any (the latest to start). At most two queries, none on a cache hit."""
-    candidates = _candidates(_minute(now))
+    window in force, if any (the latest to start). At most two queries, none on a cache hit;
+    given the request, its generation tokens are read with the others in one round trip."""
+    candidates = _candidates(_minute(now), request)
     windows = active(candidates.free_access, now)
     return Campaigns(
         banners=active(candidates.banners, now), free_access=windows[0] if windows else None
@@ -60,7 +63,7 @@ def campaigns_for_request(request, now: datetime) -> Campaigns:
     always agree (and the cache is asked once)."""
     found = getattr(request, "_masthead_campaigns", None)
     if found is None:
-        found = current_campaigns(now)
+        found = current_campaigns(now, request)
         request._masthead_campaigns = found
     return found
 
@@ -72,17 +75,12 @@ def free_access_active(now: datetime) -> bool:
 
 def invalidate() -> None:
     """Forget every cached answer; never raises, since it runs inside admin saves."""
-    try:
-        cache.delete(GENERATION_KEY)
-    except Exception:
-        logger.warning("Could not clear the campaigns cache", exc_info=True)
+    generations.bump(generations.CAMPAIGNS)
 
 
 def invalidate_on_change(sender, **kwargs) -> None:
-    """post_save/post_delete receiver. Clears now, and again once the transaction commits,
-    so a reader cannot re-cache the old rows between the signal and the commit."""
-    invalidate()
-    transaction.on_commit(invalidate, using=kwargs.get("using"))
+    """post_save/post_delete receiver."""
+    generations.bump_with_transaction(generations.CAMPAIGNS, kwargs.get("using"))
 
 
 def _minute(now: datetime) -> datetime:
@@ -91,40 +89,25 @@ def _minute(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-def _candidates(minute: datetime) -> _Candidates:
-    key = _cache_key(minute)
-    if key is not None:
+def _candidates(minute: datetime, request=None) -> _Candidates:
+    token = generations.current(generations.CAMPAIGNS, request)
+    if token is None:
+        return _query(minute)
+    key = f"masthead:campaigns:{token}:{minute:%Y%m%dT%H%M}"
+    found = _memo.get(key)
+    if found is None:
         try:
-            cached = cache.get(key)
+            found = cache.get(key)
         except Exception:
             logger.warning("Could not read the campaigns cache", exc_info=True)
-            cached = None
-            key = None
-        if isinstance(cached, _Candidates):
-            return cached
-    candidates = _query(minute)
-    if key is not None:
-        try:
-            cache.set(key, candidates, CACHE_SECONDS)
-        except Exception:
-            logger.warning("Could not write the campaigns cache", exc_info=True)
-    return candidates
-
-
-def _cache_key(minute: datetime) -> str | None:
-    """The key for ``minute`` under the current generation; None when the cache is down."""
-    try:
-        generation = cache.get(GENERATION_KEY)
-        if generation is None:
-            # add() only sets a missing key, so concurrent readers agree on one generation.
-            cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
-            generation = cache.get(GENERATION_KEY)
-    except Exception:
-        logger.warning("Could not read the campaigns cache generation", exc_info=True)
-        return None
-    if not generation:
-        return None
-    return f"masthead:campaigns:{generation}:{minute:%Y%m%dT%H%M}"
+        if not isinstance(found, _Candidates):
+            found = _query(minute)
+            try:
+                cache.set(key, found, CACHE_SECONDS)
+            except Exception:
+                logger.warning("Could not write the campaigns cache", exc_info=True)
+        _memo.put(key, found)
+    return found
 
 
 def _query(minute: datetime) -> _Candidates:

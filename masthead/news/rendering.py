@@ -18,23 +18,20 @@ articles, the section menu) therefore never outlive a change, and keying by live
 as well keeps an edited article from ever meeting its old frame. A saved draft changes
 nothing a reader sees, so it invalidates nothing.
 
-Every request reads the generation from the shared cache (one round trip); the frames,
-bodies and routes it names are also kept in a small per-process memo, which is safe because
-their keys carry the generation. The cache is an optimisation: when it fails, the page is
+Every request reads the generation from the shared cache, in the one round trip that reads
+all of its tokens (masthead.core.generations); the frames, bodies and routes it names are
+also kept in a small per-process memo, which is safe because their keys carry the
+generation. The cache is an optimisation: when it fails, the page is
 rendered as if nothing were cached.
 """
 
 import logging
 import re
 import secrets
-import threading
-import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -46,10 +43,11 @@ from masthead.access.gate import article_decision, meter_settings
 from masthead.access.policy import Message
 from masthead.access.teaser import teaser_length
 from masthead.campaigns.fetch import campaigns_for_request
+from masthead.core import generations
+from masthead.core.memo import Memo
 
 log = logging.getLogger(__name__)
 
-GENERATION_KEY = "masthead:news:generation"
 TIMEOUT = 24 * 3600
 PAYWALLED_CLASS = "paywalled-content"
 TEMPLATES = {"page": "news/article_page.html", "print": "news/article_page_print.html"}
@@ -83,34 +81,7 @@ class Body:
     html: tuple[str, ...]
 
 
-class _Memo:
-    """A small LRU, per process, for values whose key carries the generation."""
-
-    def __init__(self, size):
-        self.size = size
-        self.items = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            value = self.items.get(key)
-            if value is not None:
-                self.items.move_to_end(key)
-            return value
-
-    def put(self, key, value):
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-    def clear(self):
-        with self.lock:
-            self.items.clear()
-
-
-memo = _Memo(_MEMO_SIZE)
+memo = Memo(_MEMO_SIZE)
 # Small renders that depend only on their arguments (meter notices): rendered once per process.
 _snippets: dict = {}
 
@@ -119,37 +90,19 @@ _snippets: dict = {}
 
 
 def generation(request=None) -> str | None:
-    """The current generation, or None when the cache cannot answer (then nothing is cached).
-    Read once per request when given one."""
-    if request is not None:
-        if not hasattr(request, "_masthead_news_generation"):
-            request._masthead_news_generation = generation()
-        return request._masthead_news_generation
-    try:
-        found = cache.get(GENERATION_KEY)
-        if found is None:
-            # add() only sets a missing key, so concurrent workers agree on one token.
-            cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
-            found = cache.get(GENERATION_KEY)
-    except Exception:  # noqa: BLE001 - the cache is an optimisation
-        log.warning("cache unavailable for article pages", exc_info=True)
-        return None
-    return found or None
+    """The current pages generation, or None when the cache cannot answer (then nothing is
+    cached). Read once per request when given one, with the other tokens."""
+    return generations.current(generations.PAGES, request)
 
 
 def bump_generation() -> None:
     """Forget every cached article piece and route. Never raises: it runs inside saves."""
-    try:
-        cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
-    except Exception:  # noqa: BLE001
-        log.warning("could not invalidate cached article pages", exc_info=True)
+    generations.bump(generations.PAGES)
 
 
 def invalidate_on_change(sender=None, **kwargs) -> None:
-    """Signal receiver. Bumps now and again once the transaction commits, so that a request
-    that read the old rows between the signal and the commit cannot keep them cached."""
-    bump_generation()
-    transaction.on_commit(bump_generation, using=kwargs.get("using"))
+    """Signal receiver: what readers see of pages may have changed."""
+    generations.bump_with_transaction(generations.PAGES, kwargs.get("using"))
 
 
 # --- cache access -----------------------------------------------------------------------

@@ -7,4 +7,13 @@ class SubscriptionsConfig(AppConfig):
     verbose_name = "Subscriptions"
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
         from . import checks  # noqa: F401 - registers the system checks
+        from .fetch import forget_entitlements
+        from .models import Subscription
+
+        for signal in (post_save, post_delete):
+            signal.connect(
+                forget_entitlements, sender=Subscription, dispatch_uid=f"entitlements-{id(signal)}"
+            )

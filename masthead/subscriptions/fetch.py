@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from masthead.access.policy import Status, is_entitled
@@ -45,7 +47,40 @@ def entitlement_for(user, now: datetime) -> Entitlement | None:
     lasting longest), else the latest, which says why access ended. `paid` is False when
     the reader has only ever trialled, so the paywall can say "Your trial period has
     expired" rather than "Your full access has expired"."""
-    found = _entitlements(_subscriptions(user))
+    return _speaking(_entitlements(_subscriptions(user)), now)
+
+
+# Cached entitlements: deleted on every save or delete of a subscription (and again when the
+# transaction commits); the timeout bounds what a request racing that commit could keep.
+ENTITLEMENTS_TIMEOUT = 60
+
+
+def _entitlements_key(user_id) -> str:
+    return f"masthead:entitlements:{user_id}"
+
+
+def entitlement_for_request(user, now: datetime) -> Entitlement | None:
+    """entitlement_for for the access gate, from the shared cache when it has them: every
+    page a subscriber reads needs them. Whether they give access is still decided at `now`,
+    so a period that ends is over on time. A dead cache (masthead.core.cache) is a miss."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    key = _entitlements_key(user.pk)
+    found = cache.get(key)
+    if found is None:
+        found = tuple(_entitlements(_subscriptions(user)))
+        cache.set(key, found, ENTITLEMENTS_TIMEOUT)
+    return _speaking(found, now)
+
+
+def forget_entitlements(sender, instance, **kwargs) -> None:
+    """post_save / post_delete receiver for subscriptions."""
+    key = _entitlements_key(instance.user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key), using=kwargs.get("using"))
+
+
+def _speaking(found, now: datetime) -> Entitlement | None:
     if not found:
         return None
     entitled = [e for e in found if is_entitled(e, now)]

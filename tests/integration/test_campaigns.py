@@ -260,8 +260,8 @@ def test_a_failing_cache_falls_back_to_the_database(monkeypatch, caplog, method)
     # then
     assert result.banners == [banner] and result.free_access == window
     assert free_access_active(NOW) is True
-    if method != "delete":  # reading never deletes; the edit test below covers it
-        assert "campaigns cache" in caplog.text
+    if method in ("get", "set"):  # saving the rows sets a new token, so add is never needed
+        assert any(record.levelname == "WARNING" for record in caplog.records)
 
 
 def test_a_dead_cache_neither_breaks_reading_nor_editing(
@@ -278,7 +278,7 @@ def test_a_dead_cache_neither_breaks_reading_nor_editing(
     assert [b.text for b in current_campaigns(NOW).banners] == ["After", "Second"]
     banner2.delete()
     assert current_campaigns(NOW).banners == [banner]
-    assert "Could not clear the campaigns cache" in caplog.text
+    assert "could not change the generation masthead:campaigns" in caplog.text
 
 
 # Templates

@@ -49,3 +49,13 @@ def test_a_live_redis_behaves_as_djangos_cache(redis_service):
     assert live.get_many(["k", "missing"]) == {"k": {"v": 1}}
     live.delete("k")
     assert live.get("k", "gone") == "gone"
+
+
+def test_one_client_per_connection_pool_is_kept(redis_service):
+    # Django builds a redis.Redis per call; ours keeps one (masthead.core.cache).
+    live = ResilientRedisCache(redis_service, {"KEY_PREFIX": "masthead-test-resilient"})
+    first = live._cache.get_client()
+    live.set("k", 1, 30)
+    assert live._cache.get_client(write=True) is first
+    assert live.get("k") == 1
+    live.delete("k")
