@@ -5,3 +5,12 @@ class ReadersConfig(AppConfig):
     name = "masthead.readers"
     label = "readers"
     verbose_name = "Readers"
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from .backends import forget_user
+        from .models import User
+
+        for signal in (post_save, post_delete):
+            signal.connect(forget_user, sender=User, dispatch_uid=f"readers-user-{id(signal)}")

@@ -1,5 +1,24 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.db import transaction
+
+# The signed-in reader of every request, from the shared cache: deleted on every save or
+# delete of the account (a new password, sign out everywhere, deactivation, a verified
+# address) and again when the transaction commits; the timeout bounds what a request racing
+# that commit could keep. A dead cache (masthead.core.cache) is a miss: the database answers.
+USER_CACHE_TIMEOUT = 60
+
+
+def _user_key(user_id) -> str:
+    return f"masthead:user:{user_id}"
+
+
+def forget_user(sender, instance, **kwargs) -> None:
+    """post_save / post_delete receiver for accounts."""
+    key = _user_key(instance.pk)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key), using=kwargs.get("using"))
 
 
 class EmailBackend(ModelBackend):
@@ -23,3 +42,15 @@ class EmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id):
+        """The session's account, as ModelBackend finds it, through the cache. Only the row
+        is cached, never permissions: those are asked of the database when needed."""
+        key = _user_key(user_id)
+        user = cache.get(key)
+        if user is None:
+            user = super().get_user(user_id)
+            if user is None:
+                return None
+            cache.set(key, user, USER_CACHE_TIMEOUT)
+        return user if self.user_can_authenticate(user) else None

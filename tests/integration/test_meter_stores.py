@@ -129,6 +129,19 @@ class TestDatabaseStore(MeterStoreContract):
                 self.consume(store, article)
         assert MeterEntry.objects.filter(reader_key="a:reader").count() == 3
 
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+    def test_only_the_meter_write_skips_waiting_for_the_disk(self, store):
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            assert self.consume(store, 1).admitted
+        sql = [q["sql"] for q in queries.captured_queries]
+        assert "SET LOCAL synchronous_commit TO OFF" in sql
+        # LOCAL: the setting ended with the meter's transaction
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+
 
 class TestRedisStore(MeterStoreContract):
     @pytest.fixture
