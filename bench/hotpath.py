@@ -93,6 +93,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--connections", type=bench.positive_int, default=32)
     parser.add_argument("--threads", type=bench.positive_int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=bench.positive_int, default=2)
+    parser.add_argument(
+        "--server",
+        choices=("gunicorn", "uwsgi"),
+        default="gunicorn",
+        help="the app server (default gunicorn, as deploy/ runs it; uwsgi for comparison)",
+    )
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
     parser.add_argument("--gthreads", type=bench.positive_int, default=1, help="gunicorn --threads")
     parser.add_argument("--warmup", type=bench.positive_int, default=20)
@@ -171,12 +177,54 @@ def hot_env(settings_module: str) -> dict[str, str]:
         # the whole cached page. deploy/ sets the same for production.
         DATABASE_CONN_MAX_AGE="600",
         REDIS_URL=REDIS_URL,
+        # As deploy/ runs it: nginx writes the access log, with the request id it hands the
+        # app, so the app logs only warnings and errors (one JSON line costs ~0.3 ms).
+        MASTHEAD_ACCESS_LOG="false",
     )
     return env
 
 
-def start_gunicorn(args, port: int, env: dict[str, str]) -> subprocess.Popen:
-    command = [
+def uwsgi_command(args, port: int) -> list[str]:
+    """uWSGI (the pyuwsgi wheel, a dev dependency) with as many worker processes, HTTP/1.1
+    with keep-alive on the socket, no access log (as deploy/ runs the app)."""
+    return [
+        str(bench.VENV_BIN / "uwsgi"),
+        "--module",
+        "masthead.wsgi:application",
+        "--http11-socket",
+        f"127.0.0.1:{port}",
+        "--master",
+        "--processes",
+        str(args.workers),
+        "--lazy-apps",
+        "--need-app",
+        "--die-on-term",
+        "--thunder-lock",
+        "--listen",
+        "1024",
+        "--disable-logging",
+        "--chdir",
+        str(bench.ROOT),
+    ]
+
+
+def start_app_server(args, port: int, env: dict[str, str]) -> subprocess.Popen:
+    commands = {"uwsgi": uwsgi_command, "gunicorn": gunicorn_command}
+    command = commands[args.server](args, port)
+    with bench.GUNICORN_LOG.open("w") as log_file:
+        return subprocess.Popen(
+            command,
+            cwd=bench.ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def gunicorn_command(args, port: int) -> list[str]:
+    return [
         str(bench.VENV_BIN / "gunicorn"),
         "masthead.wsgi:application",
         "--bind",
@@ -197,26 +245,17 @@ def start_gunicorn(args, port: int, env: dict[str, str]) -> subprocess.Popen:
         "--error-logfile",
         "-",
     ]
-    with bench.GUNICORN_LOG.open("w") as log_file:
-        return subprocess.Popen(
-            command,
-            cwd=bench.ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
 
 
 @contextlib.contextmanager
 def gunicorn(args, env, deadline):
     port = bench.free_port()
-    bench.log(
-        f"gunicorn on 127.0.0.1:{port}: {args.workers} {args.worker_class} workers, "
-        f"{args.gthreads} threads, {env['MASTHEAD_METER_STORE']}"
-    )
-    process = start_gunicorn(args, port, env)
+    if args.server == "uwsgi":
+        workers = f"{args.workers} uWSGI processes"
+    else:
+        workers = f"gunicorn {args.workers} {args.worker_class} workers, {args.gthreads} threads"
+    bench.log(f"127.0.0.1:{port}: {workers}, {env['MASTHEAD_METER_STORE']}")
+    process = start_app_server(args, port, env)
     try:
         bench.wait_until_up(process, port, deadline)
         yield port
@@ -306,7 +345,8 @@ def main(argv: list[str]) -> int:
             **bench.result_line(args, scenario, figures, path),
             "suite": "hotpath",
             "store": store,
-            "worker_class": args.worker_class,
+            "server": args.server,
+            "worker_class": args.worker_class if args.server == "gunicorn" else None,
             "gthreads": args.gthreads,
             "seed_articles": args.seed_articles,
             "seed_readers": args.seed_readers,
