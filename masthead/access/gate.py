@@ -173,6 +173,8 @@ def _decide(request, article, *, meter_anonymous: bool = True) -> Decision:
             allowance=config.policy().allowance_for(facts["reader"]),
             window=current_window(config, now),
             now=now,
+            # The anonymous id was issued just now (asking for the key above issues it).
+            new_reader=request.reader.issued,
         )
     except MeterUnavailable as error:
         log.warning("meter unavailable, failing closed: %s", error)

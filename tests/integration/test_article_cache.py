@@ -320,3 +320,26 @@ def test_making_an_article_subscribers_only_applies_to_the_next_request(news):
         body = html(reader.get(article.url + suffix))
         assert TEASER in body and PAYWALLED not in body
         assert "This article is for subscribers" in body
+
+
+def test_only_a_reader_without_a_cookie_is_metered_as_new(news, monkeypatch):
+    # new_reader lets the database store skip its reads and locks (MeterStoreBase.consume);
+    # a reader who sent a cookie must never be treated so.
+    from masthead.access import gate
+    from masthead.access.meter import get_meter_store
+
+    store = get_meter_store()
+    seen = []
+
+    class Spy:
+        def consume(self, **kwargs):
+            seen.append(kwargs["new_reader"])
+            return store.consume(**kwargs)
+
+    monkeypatch.setattr(gate, "get_meter_store", Spy)
+    first, second = news["metered"][:2]
+    client = Client()
+    html(client.get(first.url))
+    html(client.get(second.url))
+    html(client.get(second.url, HTTP_COOKIE="mh_reader=tampered"))
+    assert seen == [True, False, True]

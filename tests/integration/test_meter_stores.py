@@ -44,6 +44,24 @@ class MeterStoreContract:
         again = self.consume(store, 2)
         assert again.already_counted and not again.admitted and again.used == 3
 
+    def test_a_new_readers_first_read_is_counted_like_any_other(self, store):
+        first = store.consume(
+            reader_key="a:new", article_id=1, allowance=2, window=NOVEMBER, now=NOW, new_reader=True
+        )
+        assert (first.admitted, first.used, first.remaining) == (True, 1, 1)
+        # the read was recorded: the next request (with the cookie) sees it
+        assert self.consume(store, 1, allowance=2, reader="a:new").already_counted
+        last = self.consume(store, 2, allowance=2, reader="a:new")
+        assert (last.admitted, last.used) == (True, 2)
+        assert not self.consume(store, 3, allowance=2, reader="a:new").admitted
+
+    def test_a_new_reader_with_no_allowance_is_not_admitted(self, store):
+        result = store.consume(
+            reader_key="a:new", article_id=1, allowance=0, window=NOVEMBER, now=NOW, new_reader=True
+        )
+        assert not result.admitted and result.used == 0
+        assert not self.consume(store, 1, allowance=1, reader="a:new").already_counted
+
     def test_readers_are_counted_separately(self, store):
         self.consume(store, 1, allowance=1, reader="a:one")
         other = self.consume(store, 2, allowance=1, reader="a:two")

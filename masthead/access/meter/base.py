@@ -22,9 +22,15 @@ class MeterStoreBase:
         allowance: int,
         window: MeterWindow,
         now: datetime,
+        new_reader: bool = False,
     ) -> MeterResult:
         """Count `article_id` for the reader unless it was counted in `window` already or the
-        allowance is used up; report which happened and how many are used."""
+        allowance is used up; report which happened and how many are used.
+
+        new_reader=True promises that `reader_key` was made up while handling this request
+        (a reader without a cookie): nobody else can know it yet, so it has read nothing and
+        no other request can count for it at the same time. A store may skip its reads and
+        locks then; it must still record the read."""
         raise NotImplementedError("subclasses of MeterStoreBase must provide a consume() method")
 
     def merge(self, *, from_key: str, into_key: str, window: MeterWindow) -> None:

@@ -53,7 +53,10 @@ class MeterStore(MeterStoreBase):
         # Two readers can never share a key; the braces are a Redis Cluster hash tag.
         return f"{self.prefix}{{{reader_key}}}"
 
-    def consume(self, *, reader_key, article_id, allowance, window, now) -> MeterResult:
+    def consume(
+        self, *, reader_key, article_id, allowance, window, now, new_reader=False
+    ) -> MeterResult:
+        # new_reader changes nothing here: the script is one round trip either way.
         try:
             used, already, admitted = self._consume(
                 keys=[self.key(reader_key)],
