@@ -185,14 +185,18 @@ def hot_env(settings_module: str) -> dict[str, str]:
 
 
 def uwsgi_command(args, port: int) -> list[str]:
-    """uWSGI (the pyuwsgi wheel, a dev dependency) with as many worker processes, HTTP/1.1
-    with keep-alive on the socket, no access log (as deploy/ runs the app)."""
+    """uWSGI (the pyuwsgi wheel, a dev dependency) with as many worker processes and no
+    access log. Plain --http-socket, one request per connection like gunicorn's sync
+    workers: uWSGI's --http11-socket keeps a worker on an idle keep-alive connection (about
+    a second), so 32 connections on 2 workers would really measure 2."""
     return [
         str(bench.VENV_BIN / "uwsgi"),
         "--module",
         "masthead.wsgi:application",
-        "--http11-socket",
+        "--http-socket",
         f"127.0.0.1:{port}",
+        "--add-header",
+        "Connection: close",
         "--master",
         "--processes",
         str(args.workers),
