@@ -13,8 +13,10 @@ import logging
 import time
 
 import redis
+from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -108,3 +110,11 @@ class ResilientRedisCache(RedisCache):
             super().delete_many(keys, version)
         except redis.RedisError as error:
             _warn("delete_many", error)
+
+
+def forget_on_change(key: str, using: str | None = None) -> None:
+    """For save and delete signals: delete `key` now, and again once the transaction
+    commits, so a request that read the old rows between the signal and the commit cannot
+    keep them cached (past the key's timeout, which bounds that race)."""
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key), using=using)

@@ -1,7 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
-from django.db import transaction
+
+from masthead.core.cache import forget_on_change
 
 # The signed-in reader of every request, from the shared cache: deleted on every save or
 # delete of the account (a new password, sign out everywhere, deactivation, a verified
@@ -16,9 +17,7 @@ def _user_key(user_id) -> str:
 
 def forget_user(sender, instance, **kwargs) -> None:
     """post_save / post_delete receiver for accounts."""
-    key = _user_key(instance.pk)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key), using=kwargs.get("using"))
+    forget_on_change(_user_key(instance.pk), kwargs.get("using"))
 
 
 class EmailBackend(ModelBackend):

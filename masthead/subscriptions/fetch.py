@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
 from masthead.access.policy import Status, is_entitled
 from masthead.access.policy import Subscription as Entitlement
+from masthead.core.cache import forget_on_change
 
 from .models import Offer, PaymentEvent, Subscription, SubscriptionEvent
 from .offers import Money, OfferTerms, PlanTerms, ReaderHistory, best_offers
@@ -75,9 +75,7 @@ def entitlement_for_request(user, now: datetime) -> Entitlement | None:
 
 def forget_entitlements(sender, instance, **kwargs) -> None:
     """post_save / post_delete receiver for subscriptions."""
-    key = _entitlements_key(instance.user_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key), using=kwargs.get("using"))
+    forget_on_change(_entitlements_key(instance.user_id), kwargs.get("using"))
 
 
 def _speaking(found, now: datetime) -> Entitlement | None:
