@@ -9,7 +9,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from wagtail.models import Site
 
@@ -61,20 +60,7 @@ def _meter_settings(request) -> MeterSettings:
     if token is None:
         return MeterSettings.for_site(site)
     key = f"masthead:meter-settings:{token}:{site.pk if site else None}"
-    found = _settings_memo.get(key)
-    if found is None:
-        try:
-            found = cache.get(key)
-        except Exception:  # noqa: BLE001 - the cache is an optimisation
-            log.warning("cache unavailable for meter settings", exc_info=True)
-        if found is None:
-            found = MeterSettings.for_site(site)
-            try:
-                cache.set(key, found, SETTINGS_TIMEOUT)
-            except Exception:  # noqa: BLE001
-                log.warning("cache unavailable for meter settings", exc_info=True)
-        _settings_memo.put(key, found)
-    return found
+    return _settings_memo.fetch(key, lambda: MeterSettings.for_site(site), SETTINGS_TIMEOUT)
 
 
 def forget_meter_settings(sender, instance, **kwargs) -> None:

@@ -10,19 +10,14 @@ minute ahead, and a reader that read old rows just before the edit would put the
 The cache is an optimisation only: whatever it raises, the database answers.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from django.core.cache import cache
 
 from masthead.core import generations
 from masthead.core.memo import Memo
 
 from .models import Banner, FreeAccessWindow
 from .windows import active
-
-logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 30
 # Per process as well: a key names its minute and generation, so it is never stale.
@@ -94,20 +89,9 @@ def _candidates(minute: datetime, request=None) -> _Candidates:
     if token is None:
         return _query(minute)
     key = f"masthead:campaigns:{token}:{minute:%Y%m%dT%H%M}"
-    found = _memo.get(key)
-    if found is None:
-        try:
-            found = cache.get(key)
-        except Exception:
-            logger.warning("Could not read the campaigns cache", exc_info=True)
-        if not isinstance(found, _Candidates):
-            found = _query(minute)
-            try:
-                cache.set(key, found, CACHE_SECONDS)
-            except Exception:
-                logger.warning("Could not write the campaigns cache", exc_info=True)
-        _memo.put(key, found)
-    return found
+    return _memo.fetch(
+        key, lambda: _query(minute), CACHE_SECONDS, valid=lambda v: isinstance(v, _Candidates)
+    )
 
 
 def _query(minute: datetime) -> _Candidates:

@@ -118,3 +118,23 @@ def forget_on_change(key: str, using: str | None = None) -> None:
     keep them cached (past the key's timeout, which bounds that race)."""
     cache.delete(key)
     transaction.on_commit(lambda: cache.delete(key), using=using)
+
+
+def cached(key: str, make, timeout: int, *, valid=None):
+    """The value under `key` in the shared cache, else make(), stored there for `timeout`
+    seconds unless it is None. The cache is an optimisation: whatever it raises (any backend,
+    not only ours), make() answers. `valid` rejects a cached value as a miss."""
+    try:
+        found = cache.get(key)
+    except Exception:  # noqa: BLE001
+        log.warning("cache unavailable for %s", key, exc_info=True)
+        found = None
+    if found is not None and (valid is None or valid(found)):
+        return found
+    found = make()
+    if found is not None:
+        try:
+            cache.set(key, found, timeout)
+        except Exception:  # noqa: BLE001
+            log.warning("could not cache %s", key, exc_info=True)
+    return found

@@ -5,6 +5,8 @@ never be stale, so every worker may keep its own copy and skip the shared cache.
 import threading
 from collections import OrderedDict
 
+from .cache import cached
+
 
 class Memo:
     def __init__(self, size: int):
@@ -29,3 +31,12 @@ class Memo:
     def clear(self) -> None:
         with self.lock:
             self.items.clear()
+
+    def fetch(self, key, make, timeout: int, *, valid=None):
+        """From this process, else the shared cache, else make() (core.cache.cached); kept
+        here afterwards."""
+        found = self.get(key)
+        if found is None:
+            found = cached(key, make, timeout, valid=valid)
+            self.put(key, found)
+        return found

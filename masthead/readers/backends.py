@@ -1,8 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
 
-from masthead.core.cache import forget_on_change
+from masthead.core.cache import cached, forget_on_change
 
 # The signed-in reader of every request, from the shared cache: deleted on every save or
 # delete of the account (a new password, sign out everywhere, deactivation, a verified
@@ -45,11 +44,6 @@ class EmailBackend(ModelBackend):
     def get_user(self, user_id):
         """The session's account, as ModelBackend finds it, through the cache. Only the row
         is cached, never permissions: those are asked of the database when needed."""
-        key = _user_key(user_id)
-        user = cache.get(key)
-        if user is None:
-            user = super().get_user(user_id)
-            if user is None:
-                return None
-            cache.set(key, user, USER_CACHE_TIMEOUT)
-        return user if self.user_can_authenticate(user) else None
+        load = super().get_user
+        user = cached(_user_key(user_id), lambda: load(user_id), USER_CACHE_TIMEOUT)
+        return user if user is not None and self.user_can_authenticate(user) else None

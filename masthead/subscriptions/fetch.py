@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
 from masthead.access.policy import Status, is_entitled
 from masthead.access.policy import Subscription as Entitlement
-from masthead.core.cache import forget_on_change
+from masthead.core.cache import cached, forget_on_change
 
 from .models import Offer, PaymentEvent, Subscription, SubscriptionEvent
 from .offers import Money, OfferTerms, PlanTerms, ReaderHistory, best_offers
@@ -65,11 +64,11 @@ def entitlement_for_request(user, now: datetime) -> Entitlement | None:
     so a period that ends is over on time. A dead cache (masthead.core.cache) is a miss."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    key = _entitlements_key(user.pk)
-    found = cache.get(key)
-    if found is None:
-        found = tuple(_entitlements(_subscriptions(user)))
-        cache.set(key, found, ENTITLEMENTS_TIMEOUT)
+    found = cached(
+        _entitlements_key(user.pk),
+        lambda: tuple(_entitlements(_subscriptions(user))),
+        ENTITLEMENTS_TIMEOUT,
+    )
     return _speaking(found, now)
 
 
