@@ -92,7 +92,8 @@ def call(app, path: str, cookie: str | None = None) -> tuple[int, list, str]:
     try:
         body = b"".join(result)
     finally:
-        result.close()  # request_finished: closes the connection, as under gunicorn
+        if hasattr(result, "close"):  # Django's: request_finished, as under gunicorn
+            result.close()
     return int(answer["status"].split()[0]), answer["headers"], body.decode()
 
 

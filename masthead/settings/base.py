@@ -220,6 +220,8 @@ MASTHEAD_METER_STORE = os.environ.get("MASTHEAD_METER_STORE", "masthead.access.m
 MASTHEAD_METER_REDIS_URL = os.environ.get("MASTHEAD_METER_REDIS_URL", "")
 MASTHEAD_READER_COOKIE = "mh_reader"
 MASTHEAD_SUBSCRIBE_URL = os.environ.get("MASTHEAD_SUBSCRIBE_URL", "/subscribe/")
+# Anonymous article GETs answered ahead of Django's middleware (masthead.news.fast_lane).
+MASTHEAD_FAST_LANE = env_bool("MASTHEAD_FAST_LANE", True)
 # How many reverse proxies in front of the app append to X-Forwarded-For (nginx: 1).
 MASTHEAD_TRUSTED_PROXY_HOPS = int(os.environ.get("MASTHEAD_TRUSTED_PROXY_HOPS", "0"))
 MASTHEAD_CRAWLER_DNS_TIMEOUT = float(os.environ.get("MASTHEAD_CRAWLER_DNS_TIMEOUT", "1.0"))
