@@ -108,9 +108,9 @@ class ContentSecurityPolicyMiddleware:
         self.exempt = tuple(settings.MASTHEAD_CSP_EXEMPT_PATHS)
 
     def __call__(self, request):
-        return self.apply(request, self.get_response(request))
+        return self.process_response(request, self.get_response(request))
 
-    def apply(self, request, response):
+    def process_response(self, request, response):
         if not self.value or (self.exempt and request.path.startswith(self.exempt)):
             return response
         if "Content-Security-Policy" in response or "Content-Security-Policy-Report-Only" in (

@@ -23,6 +23,11 @@ def serve(request, path):
     route = article_route(request, path) if request.method in ("GET", "HEAD") else None
     if route is None:
         return wagtail_serve(request, path)
+    return serve_article(request, route)
+
+
+def serve_article(request, route):
+    """The article a route names (also the fast lane's, masthead.news.fast_lane)."""
     site, ref, view = route
     # What Wagtail's own serve leaves on the request for the rest of it.
     request._wagtail_site = site
