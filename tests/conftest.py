@@ -26,6 +26,10 @@ def _fresh_cache():
     """Rolled-back test data must not live on in the cache (e.g. a campaign window)."""
     from django.core.cache import cache
 
+    from masthead.core import generations
+
     cache.clear()
+    generations.forget_local()
     yield
     cache.clear()
+    generations.forget_local()

@@ -9,11 +9,19 @@ in every process, and a value found under a key can never be stale.
 A request reads every token it may need in one round trip and keeps them for its whole
 length (``current(name, request)``), so what it serves is consistent. None means the cache
 cannot answer: then nothing is cached and everything comes from the database.
+
+Each process also keeps the tokens it read for ``MASTHEAD_GENERATION_LOCAL_SECONDS`` (1 s
+by default), so that a busy worker asks the shared cache about once a second rather than on
+every request. A change made in this process is seen here at once (``bump`` replaces the
+local tokens too); one made in another process is seen here at most that long after it.
 """
 
 import logging
+import threading
+import time
 import uuid
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -25,14 +33,60 @@ ALL = (PAGES, CAMPAIGNS)
 _REQUEST_ATTRIBUTE = "_masthead_generations"
 
 
+class _LocalTokens:
+    """The tokens this process read last, and when (monotonic seconds)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.read_at = float("-inf")
+        self.tokens: dict[str, str] = {}
+
+    def fresh(self) -> dict[str, str] | None:
+        seconds = settings.MASTHEAD_GENERATION_LOCAL_SECONDS
+        if seconds > 0 and time.monotonic() - self.read_at < seconds:
+            return self.tokens
+        return None
+
+    def keep(self, tokens: dict[str, str], read_at: float) -> None:
+        with self.lock:
+            if read_at >= self.read_at and len(tokens) == len(ALL):
+                self.read_at, self.tokens = read_at, tokens
+
+    def replace(self, name: str, token: str) -> None:
+        with self.lock:
+            if self.tokens:
+                self.tokens = {**self.tokens, name: token}
+
+    def forget(self) -> None:
+        with self.lock:
+            self.read_at, self.tokens = float("-inf"), {}
+
+
+_local = _LocalTokens()
+
+
 def current(name: str, request=None) -> str | None:
     if request is None:
-        return _read((name,)).get(name)
+        return _tokens().get(name)
     tokens = request.__dict__.get(_REQUEST_ATTRIBUTE)
     if tokens is None:
-        tokens = _read(ALL)
+        tokens = _tokens()
         setattr(request, _REQUEST_ATTRIBUTE, tokens)
     return tokens.get(name)
+
+
+def forget_local() -> None:
+    """Ask the shared cache on the next request (tests, after clearing the cache)."""
+    _local.forget()
+
+
+def _tokens() -> dict[str, str]:
+    tokens = _local.fresh()
+    if tokens is None:
+        read_at = time.monotonic()
+        tokens = _read(ALL)
+        _local.keep(tokens, read_at)
+    return tokens
 
 
 def _read(names) -> dict[str, str]:
@@ -53,10 +107,13 @@ def _read(names) -> dict[str, str]:
 def bump(name: str) -> None:
     """A new token: everything cached under the old one is forgotten. Never raises: it runs
     inside saves."""
+    token = uuid.uuid4().hex
+    _local.replace(name, token)
     try:
-        cache.set(name, uuid.uuid4().hex, None)
+        cache.set(name, token, None)
     except Exception:  # noqa: BLE001
         log.warning("could not change the generation %s", name, exc_info=True)
+        _local.forget()
 
 
 def bump_with_transaction(name: str, using: str | None = None) -> None:

@@ -220,7 +220,10 @@ MASTHEAD_METER_STORE = os.environ.get("MASTHEAD_METER_STORE", "masthead.access.m
 MASTHEAD_METER_REDIS_URL = os.environ.get("MASTHEAD_METER_REDIS_URL", "")
 MASTHEAD_READER_COOKIE = "mh_reader"
 MASTHEAD_SUBSCRIBE_URL = os.environ.get("MASTHEAD_SUBSCRIBE_URL", "/subscribe/")
-# Anonymous article GETs answered ahead of Django's middleware (masthead.news.fast_lane).
+# How long a process trusts the cache generation tokens it read (masthead.core.generations):
+# a publish in another worker reaches this one's pages at most this many seconds later.
+MASTHEAD_GENERATION_LOCAL_SECONDS = float(os.environ.get("MASTHEAD_GENERATION_LOCAL_SECONDS", "1"))
+# Article GETs answered ahead of Django's request handler (masthead.news.fast_lane).
 MASTHEAD_FAST_LANE = env_bool("MASTHEAD_FAST_LANE", True)
 # How many reverse proxies in front of the app append to X-Forwarded-For (nginx: 1).
 MASTHEAD_TRUSTED_PROXY_HOPS = int(os.environ.get("MASTHEAD_TRUSTED_PROXY_HOPS", "0"))

@@ -10,6 +10,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MASTHEAD_SERVE_MEDIA = True
+# Tests clear the cache between (and inside) tests; each must see that at once.
+# tests/integration/test_generation_tokens.py covers the production setting.
+MASTHEAD_GENERATION_LOCAL_SECONDS = 0
 MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
 ALLOWED_HOSTS = ["*"]
 WAGTAILADMIN_BASE_URL = "http://testserver"

@@ -1,0 +1,100 @@
+"""Generation tokens (masthead.core.generations) are kept per process for a second: a busy
+worker asks the shared cache about once a second, sees its own changes at once, and another
+process's changes within that second."""
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+
+from masthead.core import generations
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(generations.time, "monotonic", lambda: now[0])
+    return now
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """How many times the shared cache is asked for tokens."""
+    count = []
+    real = cache.get_many
+
+    def counting(keys, *args, **kwargs):
+        if generations.PAGES in keys or generations.CAMPAIGNS in keys:
+            count.append(tuple(keys))
+        return real(keys, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", counting)
+    return count
+
+
+@override_settings(MASTHEAD_GENERATION_LOCAL_SECONDS=1)
+def test_tokens_are_read_once_a_second(clock, reads):
+    first = generations.current(generations.PAGES)
+    assert first
+    reads.clear()
+    clock[0] += 0.9
+    assert generations.current(generations.PAGES) == first
+    assert generations.current(generations.CAMPAIGNS)
+    assert reads == []
+    clock[0] += 0.2
+    assert generations.current(generations.PAGES) == first
+    assert len(reads) == 1
+
+
+@override_settings(MASTHEAD_GENERATION_LOCAL_SECONDS=1)
+def test_a_change_in_this_process_is_seen_at_once(clock, reads):
+    before = generations.current(generations.PAGES)
+    generations.bump(generations.PAGES)
+    after = generations.current(generations.PAGES)
+    assert after != before
+    assert after == cache.get(generations.PAGES)  # what other processes will read
+
+
+@override_settings(MASTHEAD_GENERATION_LOCAL_SECONDS=1)
+def test_a_change_in_another_process_is_seen_within_the_second(clock):
+    before = generations.current(generations.PAGES)
+    cache.set(generations.PAGES, "changed-elsewhere", None)
+    clock[0] += 0.5
+    assert generations.current(generations.PAGES) == before
+    clock[0] += 0.6
+    assert generations.current(generations.PAGES) == "changed-elsewhere"
+
+
+@override_settings(MASTHEAD_GENERATION_LOCAL_SECONDS=1)
+def test_a_request_keeps_the_tokens_it_started_with(clock, rf):
+    request = rf.get("/")
+    before = generations.current(generations.PAGES, request)
+    generations.bump(generations.PAGES)
+    assert generations.current(generations.PAGES, request) == before
+    assert generations.current(generations.PAGES, rf.get("/")) != before
+
+
+@override_settings(MASTHEAD_GENERATION_LOCAL_SECONDS=1)
+def test_an_unanswered_read_is_not_kept(clock, monkeypatch):
+    real = cache.get_many
+    down = [True]
+
+    def flaky(*args, **kwargs):
+        if down[0]:
+            raise ConnectionError("cache down")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", flaky)
+    assert generations.current(generations.PAGES) is None
+    down[0] = False
+    assert generations.current(generations.PAGES)  # asked again, not a remembered None
+
+
+@override_settings(MASTHEAD_GENERATION_LOCAL_SECONDS=0)
+def test_zero_seconds_reads_every_time(clock, reads):
+    generations.current(generations.PAGES)
+    reads.clear()
+    generations.current(generations.PAGES)
+    generations.current(generations.PAGES)
+    assert len(reads) == 2
