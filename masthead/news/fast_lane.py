@@ -21,8 +21,6 @@ compares its answers with Django's, header by header and byte by byte.
 
 import logging
 import re
-import time
-import uuid
 
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIRequest
@@ -30,14 +28,8 @@ from django.db import close_old_connections
 from django.urls import Resolver404, resolve
 from django.utils.module_loading import import_string
 
-from masthead.core.logging import request_id_var
 from masthead.core.memo import Memo
-from masthead.core.middleware import (
-    REQUEST_ID_HEADER,
-    RequestIdMiddleware,
-    incoming_request_id,
-    requests_log,
-)
+from masthead.core.middleware import RequestIdMiddleware
 
 from . import views
 
@@ -69,6 +61,10 @@ IDLE = frozenset(
 # (percent-escapes, dots, unicode) is Django's to normalise.
 _PLAIN_PATH = re.compile(r"/(?:[A-Za-z0-9_\-]+/)+")
 _PATHS_MEMO = 1024
+
+
+class _Declined(Exception):
+    """Django's application is to answer this request after all."""
 
 
 def _no_view(request):  # the hooked middleware is never called as a whole
@@ -161,23 +157,20 @@ class FastLane:
         return status, headers, response.content
 
     def respond(self, request, route):
-        """The article between the middleware's hooks, with the request id around it all."""
-        started = time.perf_counter()
-        if self.request_ids:
-            request.request_id = incoming_request_id(request) or uuid.uuid4().hex
-            token = request_id_var.set(request.request_id)
-        try:
+        """The article between the middleware's hooks, inside the request id's."""
+
+        def article(request):
             for hook in self.request_hooks:
                 if hook(request) is not None:
-                    return None  # a middleware answers by itself (e.g. the HTTPS redirect)
+                    raise _Declined  # a middleware answers by itself (e.g. the HTTPS redirect)
             response = views.serve_article(request, route)
             for hook in self.response_hooks:
                 response = hook(request, response)
-            if self.request_ids:
-                response[REQUEST_ID_HEADER] = request.request_id
-                if requests_log.isEnabledFor(logging.INFO):
-                    RequestIdMiddleware.log(request, response, started)
             return response
-        finally:
+
+        try:
             if self.request_ids:
-                request_id_var.reset(token)
+                return RequestIdMiddleware.around(request, article)
+            return article(request)
+        except _Declined:
+            return None
