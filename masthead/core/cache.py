@@ -116,19 +116,66 @@ def forget_on_change(key: str, using: str | None = None) -> None:
     """For save and delete signals: delete `key` now, and again once the transaction
     commits, so a request that read the old rows between the signal and the commit cannot
     keep them cached (past the key's timeout, which bounds that race)."""
+    _forget(key)
+    transaction.on_commit(lambda: _forget(key), using=using)
+
+
+def _forget(key: str) -> None:
+    global _forgotten
+    _forgotten += 1  # every ReadAhead taken before now is stale
     cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key), using=using)
 
 
-def cached(key: str, make, timeout: int, *, valid=None):
-    """The value under `key` in the shared cache, else make(), stored there for `timeout`
-    seconds unless it is None. The cache is an optimisation: whatever it raises (any backend,
-    not only ours), make() answers. `valid` rejects a cached value as a miss."""
+# --- reading ahead ------------------------------------------------------------------------
+# Values a request will need whose keys it knows together (a signed-in reader's account and
+# entitlements) are read in one round trip and handed to cached(..., ahead=...). Anything
+# forgotten in this process after the read makes the whole read stale, so a request that
+# changes a subscription and then decides access sees the change.
+_forgotten = 0
+_NOT_READ = object()
+
+
+class ReadAhead:
+    __slots__ = ("_values", "_as_of")
+
+    def __init__(self, values: dict):
+        self._values = values
+        self._as_of = _forgotten
+
+    def get(self, key: str):
+        """What the cache held for `key` (None: nothing), or _NOT_READ when `key` was not
+        read or the read is stale."""
+        if self._as_of != _forgotten or key not in self._values:
+            return _NOT_READ
+        return self._values[key]
+
+
+def read_ahead(keys: list[str]) -> ReadAhead:
+    """`keys` from the shared cache in one round trip. When the cache fails (ours answers
+    nothing; another backend may raise) each cached() goes on as on a miss or a failure."""
+    as_of = _forgotten
     try:
-        found = cache.get(key)
+        found = cache.get_many(keys)
     except Exception:  # noqa: BLE001
-        log.warning("cache unavailable for %s", key, exc_info=True)
-        found = None
+        log.warning("cache unavailable for %s", ", ".join(keys), exc_info=True)
+        return ReadAhead({})
+    ahead = ReadAhead({key: found.get(key) for key in keys})
+    ahead._as_of = as_of  # a change during the read makes it stale as well
+    return ahead
+
+
+def cached(key: str, make, timeout: int, *, valid=None, ahead: ReadAhead | None = None):
+    """The value under `key` in the shared cache (or as `ahead` read it), else make(), stored
+    there for `timeout` seconds unless it is None. The cache is an optimisation: whatever it
+    raises (any backend, not only ours), make() answers. `valid` rejects a cached value as a
+    miss."""
+    found = _NOT_READ if ahead is None else ahead.get(key)
+    if found is _NOT_READ:
+        try:
+            found = cache.get(key)
+        except Exception:  # noqa: BLE001
+            log.warning("cache unavailable for %s", key, exc_info=True)
+            found = None
     if found is not None and (valid is None or valid(found)):
         return found
     found = make()

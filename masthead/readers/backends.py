@@ -1,13 +1,25 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from masthead.core.cache import cached, forget_on_change
+from masthead.core.cache import cached, forget_on_change, read_ahead
 
 # The signed-in reader of every request, from the shared cache: deleted on every save or
 # delete of the account (a new password, sign out everywhere, deactivation, a verified
 # address) and again when the transaction commits; the timeout bounds what a request racing
 # that commit could keep. A dead cache (masthead.core.cache) is a miss: the database answers.
 USER_CACHE_TIMEOUT = 60
+
+
+# Other apps' cache keys for an account that every signed-in request needs as well (the
+# subscriptions' entitlements): read in the same round trip as the account and kept on the
+# user as `user.read_ahead` for their own cached() reads (masthead.core.cache.read_ahead).
+_read_with_account = []
+
+
+def read_with_account(key_for) -> None:
+    """Register key_for(user_id) -> cache key (from an AppConfig.ready)."""
+    if key_for not in _read_with_account:
+        _read_with_account.append(key_for)
 
 
 def _user_key(user_id) -> str:
@@ -45,5 +57,10 @@ class EmailBackend(ModelBackend):
         """The session's account, as ModelBackend finds it, through the cache. Only the row
         is cached, never permissions: those are asked of the database when needed."""
         load = super().get_user
-        user = cached(_user_key(user_id), lambda: load(user_id), USER_CACHE_TIMEOUT)
-        return user if user is not None and self.user_can_authenticate(user) else None
+        key = _user_key(user_id)
+        ahead = read_ahead([key, *(key_for(user_id) for key_for in _read_with_account)])
+        user = cached(key, lambda: load(user_id), USER_CACHE_TIMEOUT, ahead=ahead)
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        user.read_ahead = ahead
+        return user

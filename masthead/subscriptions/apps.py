@@ -9,9 +9,14 @@ class SubscriptionsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
+        from masthead.readers.backends import read_with_account
+
         from . import checks  # noqa: F401 - registers the system checks
-        from .fetch import forget_entitlements
+        from .fetch import entitlements_key, forget_entitlements
         from .models import Subscription
+
+        # Every page a subscriber reads needs them: one round trip with the account.
+        read_with_account(entitlements_key)
 
         for signal in (post_save, post_delete):
             signal.connect(

@@ -54,7 +54,7 @@ def entitlement_for(user, now: datetime) -> Entitlement | None:
 ENTITLEMENTS_TIMEOUT = 60
 
 
-def _entitlements_key(user_id) -> str:
+def entitlements_key(user_id) -> str:
     return f"masthead:entitlements:{user_id}"
 
 
@@ -65,16 +65,18 @@ def entitlement_for_request(user, now: datetime) -> Entitlement | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     found = cached(
-        _entitlements_key(user.pk),
+        entitlements_key(user.pk),
         lambda: tuple(_entitlements(_subscriptions(user))),
         ENTITLEMENTS_TIMEOUT,
+        # read with the account by the sign-in backend (SubscriptionsConfig.ready)
+        ahead=getattr(user, "read_ahead", None),
     )
     return _speaking(found, now)
 
 
 def forget_entitlements(sender, instance, **kwargs) -> None:
     """post_save / post_delete receiver for subscriptions."""
-    forget_on_change(_entitlements_key(instance.user_id), kwargs.get("using"))
+    forget_on_change(entitlements_key(instance.user_id), kwargs.get("using"))
 
 
 def _speaking(found, now: datetime) -> Entitlement | None:

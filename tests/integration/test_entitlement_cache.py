@@ -7,7 +7,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from masthead.readers.backends import EmailBackend
 from masthead.subscriptions import actions
+from masthead.subscriptions.fetch import entitlement_for_request
 from masthead.subscriptions.models import Subscription
 from tests.integration.subscription_factories import (
     DAY,
@@ -79,7 +81,52 @@ def test_one_readers_entitlements_never_answer_for_another(exclusive, subscriber
 
 def test_without_a_cache_the_database_answers(exclusive, subscriber, client, monkeypatch):
     monkeypatch.setattr(cache, "get", lambda *args, **kwargs: None)
+    monkeypatch.setattr(cache, "get_many", lambda *args, **kwargs: {})
     monkeypatch.setattr(cache, "set", lambda *args, **kwargs: None)
     assert reads_in_full(client, exclusive)
     actions.expire(subscription=subscriber, now=NOW)
     assert not reads_in_full(client, exclusive)
+
+
+def test_the_account_and_its_entitlements_come_in_one_round_trip(
+    exclusive, subscriber, client, monkeypatch
+):
+    assert reads_in_full(client, exclusive)  # both cached now
+    reads = []
+    get, get_many = cache.get, cache.get_many
+    inside_get_many = []
+
+    def counting_get(key, *args, **kwargs):
+        if not inside_get_many:  # local memory's get_many is a loop over get
+            reads.append([key])
+        return get(key, *args, **kwargs)
+
+    def counting_get_many(keys, *args, **kwargs):
+        reads.append(list(keys))
+        inside_get_many.append(True)
+        try:
+            return get_many(keys, *args, **kwargs)
+        finally:
+            inside_get_many.pop()
+
+    monkeypatch.setattr(cache, "get", counting_get)
+    monkeypatch.setattr(cache, "get_many", counting_get_many)
+    with CaptureQueriesContext(connection) as queries:
+        assert reads_in_full(client, exclusive)
+    user_id = subscriber.user_id
+    together = [keys for keys in reads if f"masthead:user:{user_id}" in keys]
+    assert together == [[f"masthead:user:{user_id}", f"masthead:entitlements:{user_id}"]]
+    assert not any(
+        f"masthead:entitlements:{user_id}" in keys for keys in reads if keys not in together
+    )
+    assert subscription_queries(queries) == []
+
+
+def test_a_change_after_the_account_was_read_is_seen_in_the_same_request(
+    exclusive, subscriber, client
+):
+    assert reads_in_full(client, exclusive)  # cached as entitled
+    user = EmailBackend().get_user(subscriber.user_id)  # reads the entitlements ahead
+    assert entitlement_for_request(user, NOW).status == "active"
+    actions.expire(subscription=subscriber, now=NOW)  # e.g. a refund inside the same request
+    assert entitlement_for_request(user, NOW).status != "active"

@@ -70,6 +70,7 @@ def test_each_session_gets_its_own_account():
 
 def test_without_a_cache_the_database_answers(monkeypatch):
     monkeypatch.setattr(cache, "get", lambda *args, **kwargs: None)
+    monkeypatch.setattr(cache, "get_many", lambda *args, **kwargs: {})
     monkeypatch.setattr(cache, "set", lambda *args, **kwargs: None)
     reader = make_reader()
     client = signed_in(reader)
