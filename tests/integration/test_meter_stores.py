@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from masthead.access.meter.base import MeterUnavailable
 from masthead.access.meter.db import MeterStore as DbStore
@@ -159,6 +159,36 @@ class TestDatabaseStore(MeterStoreContract):
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone()[0] == "on"
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+    def test_a_new_reader_is_one_round_trip_that_does_not_wait_for_the_disk(self, store):
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            assert store.consume(
+                reader_key="a:new",
+                article_id=1,
+                allowance=2,
+                window=NOVEMBER,
+                now=NOW,
+                new_reader=True,
+            ).admitted
+        [sql] = [q["sql"] for q in queries.captured_queries]
+        assert sql.startswith("BEGIN; SET LOCAL synchronous_commit TO OFF; INSERT")
+        assert MeterEntry.objects.get(reader_key="a:new").read_at == NOW
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+    def test_a_failed_new_reader_insert_leaves_the_connection_usable(self, store):
+        new = dict(reader_key="a:new", article_id=1, allowance=2, window=NOVEMBER, now=NOW)
+        store.consume(**new, new_reader=True)
+        with pytest.raises(IntegrityError):  # the same id twice: cannot happen but by a bug
+            store.consume(**new, new_reader=True)
+        assert connection.get_autocommit() and not connection.needs_rollback
+        assert self.consume(store, 2, allowance=2, reader="a:new").admitted
+        assert MeterEntry.objects.filter(reader_key="a:new").count() == 2
 
 
 class TestRedisStore(MeterStoreContract):

@@ -1,8 +1,9 @@
 """The default meter store: the site's own database (SQLite or PostgreSQL)."""
 
+import contextlib
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from masthead.access.models import MeterEntry, MeterReader
 from masthead.access.periods import MeterWindow
@@ -19,9 +20,7 @@ class MeterStore(MeterStoreBase):
             # No reads to look at and nobody to race (MeterStoreBase.consume): one insert.
             if allowance < 1:
                 return MeterResult(allowance=allowance, used=0)
-            with transaction.atomic():
-                _no_wait_for_disk()
-                MeterEntry.objects.create(reader_key=reader_key, article_id=article_id, read_at=now)
+            _count_new_reader(reader_key, article_id, now)
             return MeterResult(allowance=allowance, used=1, admitted=True)
         # Most requests are answered without a lock: a read counted in this window stays
         # counted, and the count only grows, so "already counted" and "used up" are final.
@@ -103,3 +102,38 @@ def _no_wait_for_disk() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _count_new_reader(reader_key: str, article_id: int, now: datetime) -> None:
+    """A new reader's first read: on PostgreSQL outside any transaction, the transaction,
+    its no-wait commit and the insert go as one query string, one round trip instead of
+    four (BEGIN, SET LOCAL, INSERT, COMMIT) on the busiest write of the site. Elsewhere (SQLite,
+    inside a caller's transaction, server-side binding, which allows one statement per
+    query) the same through the ORM."""
+    if (
+        connection.vendor != "postgresql"
+        or not connection.get_autocommit()
+        or connection.settings_dict["OPTIONS"].get("server_side_binding")
+    ):
+        with transaction.atomic():
+            _no_wait_for_disk()
+            MeterEntry.objects.create(reader_key=reader_key, article_id=article_id, read_at=now)
+        return
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(_new_reader_sql(), [reader_key, article_id, now])
+        except DatabaseError:
+            # The failed insert left the session inside the aborted transaction.
+            with contextlib.suppress(DatabaseError):
+                cursor.execute("ROLLBACK")
+            raise
+
+
+def _new_reader_sql() -> str:
+    meta, quote = MeterEntry._meta, connection.ops.quote_name
+    columns = ", ".join(
+        quote(meta.get_field(name).column) for name in ("reader_key", "article_id", "read_at")
+    )
+    # Names from the model's metadata; the values go as parameters.
+    insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s)"  # noqa: S608
+    return f"BEGIN; SET LOCAL synchronous_commit TO OFF; {insert}; COMMIT"
