@@ -21,6 +21,7 @@ compares its answers with Django's, header by header and byte by byte.
 
 import logging
 import re
+from functools import cached_property
 
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIRequest
@@ -61,6 +62,21 @@ IDLE = frozenset(
 # (percent-escapes, dots, unicode) is Django's to normalise.
 _PLAIN_PATH = re.compile(r"/(?:[A-Za-z0-9_\-]+/)+")
 _PATHS_MEMO = 1024
+
+
+class _Request(WSGIRequest):
+    """Django's request, whose host and scheme the article path asks for several times
+    (the route, the cache keys, the middleware): neither can change within a request, so
+    each is worked out once (a DisallowedHost is raised again each time)."""
+
+    _host = None
+
+    def get_host(self):
+        if self._host is None:
+            self._host = super().get_host()
+        return self._host
+
+    scheme = cached_property(WSGIRequest.scheme.fget)
 
 
 class _Declined(Exception):
@@ -134,7 +150,7 @@ class FastLane:
 
     def serve(self, environ):
         """(status, headers, body), or None for Django to answer."""
-        request = WSGIRequest(environ)
+        request = _Request(environ)
         # Of the receivers of Django's request_started / request_finished, only this one has
         # work to do here: reset_queries is for DEBUG, the caches' close() does nothing for
         # Redis and local memory, and the URLconf is never switched.
