@@ -92,7 +92,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--duration", type=bench.duration_seconds, default=10)
     parser.add_argument("--connections", type=bench.positive_int, default=32)
     parser.add_argument("--threads", type=bench.positive_int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=bench.positive_int, default=2)
+    parser.add_argument(
+        "--workers",
+        type=bench.positive_int,
+        default=4,
+        help="app server processes (default 4: what make prod-up runs on a 2-core machine, "
+        "two app servers of nproc workers each)",
+    )
     parser.add_argument(
         "--server",
         choices=("gunicorn", "uwsgi"),
