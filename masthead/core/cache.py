@@ -138,9 +138,9 @@ _NOT_READ = object()
 class ReadAhead:
     __slots__ = ("_values", "_as_of")
 
-    def __init__(self, values: dict):
+    def __init__(self, values: dict, as_of: int):
         self._values = values
-        self._as_of = _forgotten
+        self._as_of = as_of  # _forgotten when the read began
 
     def get(self, key: str):
         """What the cache held for `key` (None: nothing), or _NOT_READ when `key` was not
@@ -158,10 +158,9 @@ def read_ahead(keys: list[str]) -> ReadAhead:
         found = cache.get_many(keys)
     except Exception:  # noqa: BLE001
         log.warning("cache unavailable for %s", ", ".join(keys), exc_info=True)
-        return ReadAhead({})
-    ahead = ReadAhead({key: found.get(key) for key in keys})
-    ahead._as_of = as_of  # a change during the read makes it stale as well
-    return ahead
+        return ReadAhead({}, as_of)
+    # as of before the read: a change during the read makes it stale as well
+    return ReadAhead({key: found.get(key) for key in keys}, as_of)
 
 
 def cached(key: str, make, timeout: int, *, valid=None, ahead: ReadAhead | None = None):

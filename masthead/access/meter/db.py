@@ -1,6 +1,7 @@
 """The default meter store: the site's own database (SQLite or PostgreSQL)."""
 
 import contextlib
+import functools
 from datetime import datetime
 
 from django.db import DatabaseError, connection, transaction
@@ -101,7 +102,10 @@ def _no_wait_for_disk() -> None:
     opens would cap the whole site at the disk's flush rate."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute(_NO_WAIT_FOR_DISK)
+
+
+_NO_WAIT_FOR_DISK = "SET LOCAL synchronous_commit TO OFF"
 
 
 def _count_new_reader(reader_key: str, article_id: int, now: datetime) -> None:
@@ -129,6 +133,7 @@ def _count_new_reader(reader_key: str, article_id: int, now: datetime) -> None:
             raise
 
 
+@functools.cache  # the same string for every new reader (PostgreSQL's quoting)
 def _new_reader_sql() -> str:
     meta, quote = MeterEntry._meta, connection.ops.quote_name
     columns = ", ".join(
@@ -136,4 +141,4 @@ def _new_reader_sql() -> str:
     )
     # Names from the model's metadata; the values go as parameters.
     insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s)"  # noqa: S608
-    return f"BEGIN; SET LOCAL synchronous_commit TO OFF; {insert}; COMMIT"
+    return f"BEGIN; {_NO_WAIT_FOR_DISK}; {insert}; COMMIT"
