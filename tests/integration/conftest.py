@@ -80,3 +80,30 @@ def reader(client):
     found = make_reader()
     client.force_login(found)
     return found
+
+
+@pytest.fixture
+def cache_reads(monkeypatch):
+    """Each read the shared cache is asked for, as ("get" | "get_many", [keys]), in order."""
+    from django.core.cache import cache
+
+    reads = []
+    get, get_many = cache.get, cache.get_many
+    inside_get_many = []
+
+    def counting_get(key, *args, **kwargs):
+        if not inside_get_many:  # local memory's get_many is a loop over get
+            reads.append(("get", [key]))
+        return get(key, *args, **kwargs)
+
+    def counting_get_many(keys, *args, **kwargs):
+        reads.append(("get_many", list(keys)))
+        inside_get_many.append(True)
+        try:
+            return get_many(keys, *args, **kwargs)
+        finally:
+            inside_get_many.pop()
+
+    monkeypatch.setattr(cache, "get", counting_get)
+    monkeypatch.setattr(cache, "get_many", counting_get_many)
+    return reads

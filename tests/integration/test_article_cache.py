@@ -99,36 +99,16 @@ def test_second_request_renders_no_templates_and_reads_only_the_meter(
     assert PAYWALLED in again
 
 
-def test_a_cached_article_asks_the_shared_cache_once(news, monkeypatch):
+def test_a_cached_article_asks_the_shared_cache_once(news, request):
     # given an article in the cache, and a count of what each request asks the shared cache
-    from django.core.cache import cache
-
     article = news["metered"][0]
     html(Client().get(article.url))
-    calls = []
-    get, get_many = cache.get, cache.get_many
-    inside_get_many = []
-
-    def counting_get(*args, **kwargs):
-        if not inside_get_many:  # local memory's get_many is a loop over get
-            calls.append("get")
-        return get(*args, **kwargs)
-
-    def counting_get_many(*args, **kwargs):
-        calls.append("get_many")
-        inside_get_many.append(True)
-        try:
-            return get_many(*args, **kwargs)
-        finally:
-            inside_get_many.pop()
-
-    monkeypatch.setattr(cache, "get", counting_get)
-    monkeypatch.setattr(cache, "get_many", counting_get_many)
+    reads = request.getfixturevalue("cache_reads")  # counted from here on
     # when a new reader opens it (the meter store is the database here)
     page = html(Client().get(article.url))
     # then the generation tokens came in one read, and everything else from this process
     assert PAYWALLED in page
-    assert calls == ["get_many"]
+    assert [kind for kind, _keys in reads] == ["get_many"]
 
 
 def test_a_new_reader_is_served_from_the_cache_too(news, rendered_templates):

@@ -89,30 +89,13 @@ def test_without_a_cache_the_database_answers(exclusive, subscriber, client, mon
 
 
 def test_the_account_and_its_entitlements_come_in_one_round_trip(
-    exclusive, subscriber, client, monkeypatch
+    exclusive, subscriber, client, request
 ):
     assert reads_in_full(client, exclusive)  # both cached now
-    reads = []
-    get, get_many = cache.get, cache.get_many
-    inside_get_many = []
-
-    def counting_get(key, *args, **kwargs):
-        if not inside_get_many:  # local memory's get_many is a loop over get
-            reads.append([key])
-        return get(key, *args, **kwargs)
-
-    def counting_get_many(keys, *args, **kwargs):
-        reads.append(list(keys))
-        inside_get_many.append(True)
-        try:
-            return get_many(keys, *args, **kwargs)
-        finally:
-            inside_get_many.pop()
-
-    monkeypatch.setattr(cache, "get", counting_get)
-    monkeypatch.setattr(cache, "get_many", counting_get_many)
+    cache_reads = request.getfixturevalue("cache_reads")  # counted from here on
     with CaptureQueriesContext(connection) as queries:
         assert reads_in_full(client, exclusive)
+    reads = [keys for _kind, keys in cache_reads]
     user_id = subscriber.user_id
     together = [keys for keys in reads if f"masthead:user:{user_id}" in keys]
     assert together == [[f"masthead:user:{user_id}", f"masthead:entitlements:{user_id}"]]
