@@ -1,15 +1,15 @@
-"""The edge: gathers what decide() needs from a request, asks the meter store when only
-the meter can answer, and remembers the decision for the rest of the request so every
-representation of the article (HTML, JSON-LD, print) follows the same one."""
+"""The edge: gathers what decide() needs from a request and asks the meter store when only
+the meter can answer. A channel asks once per request and passes the decision to every
+representation of the article it builds (HTML, JSON-LD, print, API)."""
 
 import functools
 import logging
-from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from wagtail.models import Site
 
 from masthead.campaigns.fetch import campaigns_for_request
@@ -20,6 +20,7 @@ from .client_ip import client_ip
 from .crawlers import CrawlerVerifier, claimed_crawler, default_verifier
 from .meter import MeterUnavailable, get_meter_store
 from .models import MeterSettings
+from .networks import Admission, client_network, new_reader_counters
 from .periods import MeterWindow, PeriodKind, meter_window
 from .policy import (
     ArticleAccess,
@@ -98,32 +99,30 @@ def is_verified_crawler(request) -> bool:
     user_agent = request.META.get("HTTP_USER_AGENT", "")
     if claimed_crawler(user_agent) is None:
         return False
-    ip = client_ip(
-        request.META.get("REMOTE_ADDR", ""),
-        request.META.get("HTTP_X_FORWARDED_FOR"),
-        settings.MASTHEAD_TRUSTED_PROXY_HOPS,
-    )
-    return crawler_verifier().is_verified(user_agent=user_agent, ip=ip)
+    return crawler_verifier().is_verified(user_agent=user_agent, ip=client_address(request))
 
 
 def free_access_now(request, now: datetime) -> bool:
     return campaigns_for_request(request, now).free_access_active
 
 
+def client_address(request) -> str | None:
+    """The client's address through the configured trusted proxy hops (None: unknown)."""
+    return client_ip(
+        request.META.get("REMOTE_ADDR", ""),
+        request.META.get("HTTP_X_FORWARDED_FOR"),
+        settings.MASTHEAD_TRUSTED_PROXY_HOPS,
+    )
+
+
 def article_decision(request, article, *, meter_anonymous: bool = True) -> Decision:
-    """The decision for this reader and article, made once per request: the first call
-    settles it, so a channel that passes meter_anonymous must call before anything else.
+    """The decision for this reader and article. Each channel asks once per request and
+    hands the answer to every representation it builds (page, print view, JSON-LD, API body):
+    nothing is remembered on the request, so no answer depends on who asked first.
 
     meter_anonymous=False is for channels whose anonymous clients carry no meter cookie
     (the app API): each request would be a new anonymous reader with a fresh allowance, so
     such a reader is decided as one whose allowance is used up."""
-    decisions = request.__dict__.setdefault("_masthead_decisions", {})
-    if article.pk not in decisions:
-        decisions[article.pk] = _decide(request, article, meter_anonymous=meter_anonymous)
-    return decisions[article.pk]
-
-
-def _decide(request, article, *, meter_anonymous: bool = True) -> Decision:
     now = clock()
     access = ArticleAccess(article.access)
     if access == ArticleAccess.FREE:
@@ -148,21 +147,83 @@ def _decide(request, article, *, meter_anonymous: bool = True) -> Decision:
     }
     if not needs_meter(**facts):
         return decide(**facts)
-    if not meter_anonymous and not request.reader.signed_in:
+    identity = request.reader
+    if request.method == "HEAD" or (not meter_anonymous and not identity.signed_in):
+        # HEAD never counts (link checkers and previews would spend a reader's allowance).
         return decide(**facts, meter=MeterResult(allowance=0, used=0))
-    facts["reader"] = replace(facts["reader"], key=request.reader.key)
     config = meter_settings(request)
+    window = current_window(config, now)
+    allowance = config.policy().allowance_for(reader)
     try:
-        meter = get_meter_store().consume(
-            reader_key=facts["reader"].key,
-            article_id=article.pk,
-            allowance=config.policy().allowance_for(facts["reader"]),
-            window=current_window(config, now),
-            now=now,
-            # The anonymous id was issued just now (asking for the key above issues it).
-            new_reader=request.reader.issued,
-        )
+        if identity.signed_in:
+            meter = _consume(identity.key, article.pk, allowance, window, now)
+        else:
+            meter = _anonymous_meter(request, article.pk, config, window, allowance, now)
     except MeterUnavailable as error:
         log.warning("meter unavailable, failing closed: %s", error)
         return meter_unavailable()
     return decide(**facts, meter=meter)
+
+
+def _consume(reader_key, article_id, allowance, window, now) -> MeterResult:
+    return get_meter_store().consume(
+        reader_key=reader_key, article_id=article_id, allowance=allowance, window=window, now=now
+    )
+
+
+def _anonymous_meter(request, article_id, config, window, allowance, now) -> MeterResult:
+    identity = request.reader
+    cookie = identity.cookie
+    if cookie is None:
+        return _new_reader(request, article_id, config, allowance, now)
+    if cookie.born_exhausted_at is not None and cookie.born_exhausted_at >= window.start:
+        return MeterResult(allowance=allowance, used=allowance)
+    if cookie.pending_article is not None:
+        store_pending_read(cookie, window, allowance)
+        identity.pending_read_stored()
+    return _consume(f"a:{cookie.id}", article_id, allowance, window, now)
+
+
+def store_pending_read(cookie, window: MeterWindow, allowance: int) -> None:
+    """Record the first read a new reader's cookie carries (see _new_reader), if it falls in
+    this window. Idempotent: a read already stored counts once."""
+    if cookie.pending_article is None or cookie.pending_at < window.start:
+        return
+    _consume(f"a:{cookie.id}", cookie.pending_article, max(allowance, 1), window, cookie.pending_at)
+
+
+def _new_reader(request, article_id, config, allowance, now) -> MeterResult:
+    """A request that came without an identity gets a new one, bounded per client network
+    (masthead.access.networks). Nothing is stored for the reader itself: a first read
+    travels in the new cookie and is stored when the cookie comes back, so clients that
+    never keep cookies leave no meter rows behind."""
+    identity = request.reader
+    exhausted = MeterResult(allowance=allowance, used=allowance)
+    if allowance < 1:
+        identity.issue()
+        return exhausted
+    counters = new_reader_counters(
+        network=client_network(client_address(request)),
+        bounds=config.bounds(),
+        allowance=allowance,
+        kind=PeriodKind(config.period),
+        rolling_days=config.rolling_days,
+        zone=ZoneInfo(settings.TIME_ZONE),
+        now=now,
+        secret=_network_secret(),
+    )
+    try:
+        admission = get_meter_store().admit_new_reader(counters)
+    except MeterUnavailable:
+        identity.issue()
+        raise
+    if admission == Admission.FULL:
+        identity.issue(pending_article=article_id, read_at=now)
+        return MeterResult(allowance=allowance, used=1, admitted=True)
+    identity.issue(born_exhausted_at=now if admission == Admission.BORN_EXHAUSTED else None)
+    return exhausted
+
+
+@functools.cache
+def _network_secret() -> bytes:
+    return salted_hmac("masthead.access.networks", "network counters").digest()

@@ -2,9 +2,9 @@ from .readers import ReaderIdentity, set_reader_cookie
 
 
 class ReaderMiddleware:
-    """Gives every request a request.reader and sets the anonymous cookie when one was
-    issued while handling it. The two halves are also called on their own by the fast lane
-    (masthead.news.fast_lane)."""
+    """Gives every request a request.reader and sends the anonymous cookie back when it
+    changed while handling the request (a new id, or a first read now stored). The two
+    halves are also called on their own by the fast lane (masthead.news.fast_lane)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -17,6 +17,6 @@ class ReaderMiddleware:
         request.reader = ReaderIdentity(request)
 
     def process_response(self, request, response):
-        if request.reader.issued:
-            set_reader_cookie(response, request.reader.anonymous_id)
+        if request.reader.cookie_to_set is not None:
+            set_reader_cookie(response, request.reader.cookie_to_set)
         return response

@@ -7,6 +7,8 @@ garbage) makes a fresh anonymous reader: never an error, never more reading than
 import logging
 import re
 import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
 
@@ -17,30 +19,76 @@ log = logging.getLogger(__name__)
 
 COOKIE_SALT = "masthead.access.reader"
 COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers honour
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22}$")
+# "<id>", "<id>.r<article>.<unix time>" (a first read not yet stored: the reader was new)
+# or "<id>.x<unix time>" (issued to a network past its bound: born with its allowance used).
+_COOKIE_PATTERN = re.compile(r"^([A-Za-z0-9_-]{22})(?:\.r(\d{1,10})\.(\d{1,12})|\.x(\d{1,12}))?$")
 
 
 def new_anonymous_id() -> str:
     return secrets.token_urlsafe(16)  # 22 characters, 128 bits
 
 
-def anonymous_id_from(request) -> str | None:
+@dataclass(frozen=True)
+class AnonymousCookie:
+    """What the reader cookie says, all of it signed by us."""
+
+    id: str
+    pending_article: int | None = None  # read in full when the id was issued, not yet stored
+    pending_at: datetime | None = None
+    born_exhausted_at: datetime | None = None
+
+    @classmethod
+    def parse(cls, value: str | None) -> "AnonymousCookie | None":
+        found = _COOKIE_PATTERN.match(value or "")
+        if found is None:
+            return None
+        anonymous_id, article, read_at, exhausted_at = found.groups()
+        if article is not None:
+            return cls(anonymous_id, int(article), _from_timestamp(read_at))
+        if exhausted_at is not None:
+            return cls(anonymous_id, born_exhausted_at=_from_timestamp(exhausted_at))
+        return cls(anonymous_id)
+
+    def value(self) -> str:
+        if self.pending_article is not None:
+            return f"{self.id}.r{self.pending_article}.{int(self.pending_at.timestamp())}"
+        if self.born_exhausted_at is not None:
+            return f"{self.id}.x{int(self.born_exhausted_at.timestamp())}"
+        return self.id
+
+
+def _from_timestamp(value: str) -> datetime:
+    return datetime.fromtimestamp(int(value), tz=UTC)
+
+
+def cookie_from(request) -> AnonymousCookie | None:
     value = request.get_signed_cookie(
         settings.MASTHEAD_READER_COOKIE, default=None, salt=COOKIE_SALT, max_age=COOKIE_MAX_AGE
     )
-    if value is None or not _ID_PATTERN.match(value):
+    try:
+        return AnonymousCookie.parse(value)
+    except (OverflowError, OSError, ValueError):  # a signed but absurd time
         return None
-    return value
+
+
+def anonymous_id_from(request) -> str | None:
+    cookie = cookie_from(request)
+    return cookie.id if cookie else None
 
 
 class ReaderIdentity:
     """Attached to each request as request.reader. The anonymous id is issued only when
-    something asks for it, so pages that never meter set no cookie."""
+    something asks for it, so pages that never meter set no cookie.
+
+    `cookie` is what the request brought (None: no identity, or a broken one);
+    `cookie_to_set` what the response must send back, when that changed: a new id, or a
+    pending first read that has now been stored."""
 
     def __init__(self, request):
         self._request = request
-        self._anonymous_id = anonymous_id_from(request)
-        self.issued = False
+        self.cookie = cookie_from(request)
+        self._current = self.cookie
+        self.cookie_to_set: AnonymousCookie | None = None
 
     @property
     def user(self):
@@ -51,11 +99,29 @@ class ReaderIdentity:
         return bool(self.user and self.user.is_authenticated)
 
     @property
+    def issued(self) -> bool:
+        """Whether this request made the anonymous id up (it came without one)."""
+        return self.cookie is None and self._current is not None
+
+    def issue(self, *, pending_article=None, read_at=None, born_exhausted_at=None) -> str:
+        """A new anonymous id for a request that came without one."""
+        self._current = self.cookie_to_set = AnonymousCookie(
+            new_anonymous_id(),
+            pending_article=pending_article,
+            pending_at=read_at if pending_article is not None else None,
+            born_exhausted_at=born_exhausted_at,
+        )
+        return self._current.id
+
+    def pending_read_stored(self) -> None:
+        """The first read the cookie carried is in the meter store now: forget it."""
+        self._current = self.cookie_to_set = AnonymousCookie(self._current.id)
+
+    @property
     def anonymous_id(self) -> str:
-        if self._anonymous_id is None:
-            self._anonymous_id = new_anonymous_id()
-            self.issued = True
-        return self._anonymous_id
+        if self._current is None:
+            self.issue()
+        return self._current.id
 
     @property
     def key(self) -> str:
@@ -79,10 +145,10 @@ class ReaderIdentity:
         )
 
 
-def set_reader_cookie(response, anonymous_id: str) -> None:
+def set_reader_cookie(response, cookie: AnonymousCookie) -> None:
     response.set_signed_cookie(
         settings.MASTHEAD_READER_COOKIE,
-        anonymous_id,
+        cookie.value(),
         salt=COOKIE_SALT,
         max_age=COOKIE_MAX_AGE,
         httponly=True,
@@ -95,16 +161,15 @@ def carry_meter_over_on_sign_in(sender, request, user, **kwargs):
     """What the anonymous id read this period counts for the account too."""
     if request is None:
         return
-    anonymous_id = anonymous_id_from(request)
-    if anonymous_id is None:
+    cookie = cookie_from(request)
+    if cookie is None:
         return
     from . import gate
 
+    config = gate.meter_settings(request)
+    window = gate.current_window(config, gate.clock())
     try:
-        get_meter_store().merge(
-            from_key=f"a:{anonymous_id}",
-            into_key=f"u:{user.pk}",
-            window=gate.current_window(gate.meter_settings(request), gate.clock()),
-        )
+        gate.store_pending_read(cookie, window, config.anonymous_allowance)
+        get_meter_store().merge(from_key=f"a:{cookie.id}", into_key=f"u:{user.pk}", window=window)
     except MeterUnavailable:
         log.warning("meter unavailable: could not carry reads over for user %s", user.pk)

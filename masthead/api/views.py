@@ -207,9 +207,8 @@ def _article(request, article_id: str):
         )
     if page is None:
         return _error(404, "not_found", "No published article has this id.")
-    # Called before page.reading(): the first call settles the decision for the request.
     decision = article_decision(request, page, meter_anonymous=False)
-    reading = page.reading(request)
+    reading = page.reading(request, decision)
     body = [{"type": p.kind, "html": str(p.html)} for p in reading["teaser"] + reading["rest"]]
     return JsonResponse(
         {

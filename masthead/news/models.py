@@ -22,7 +22,6 @@ from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
-from masthead.access.gate import article_decision
 
 from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
@@ -355,11 +354,11 @@ class ArticlePage(RoutablePageMixin, Page):
         )
         return to_script_json(news_article(facts))
 
-    def reading(self, request) -> dict:
+    def reading(self, request, decision) -> dict:
         """What this reader receives of the body: all of it, or the teaser. Blocks beyond
         the teaser are not even rendered for a reader without access. The app API's view;
-        the HTML pages assemble the same cut from cached pieces (news.rendering)."""
-        decision = article_decision(request, self)
+        the HTML pages assemble the same cut from cached pieces (news.rendering).
+        `decision`: the channel's one decision for this request (access.gate)."""
         blocks = list(self.body)
         split = teaser_split(request, self.access, [block.block_type for block in blocks])
         pieces = self.body_pieces(blocks if decision.full else blocks[:split])

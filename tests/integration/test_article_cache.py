@@ -302,9 +302,9 @@ def test_making_an_article_subscribers_only_applies_to_the_next_request(news):
         assert "This article is for subscribers" in body
 
 
-def test_only_a_reader_without_a_cookie_is_metered_as_new(news, monkeypatch):
-    # new_reader lets the database store skip its reads and locks (MeterStoreBase.consume);
-    # a reader who sent a cookie must never be treated so.
+def test_only_a_reader_without_a_cookie_is_counted_against_its_network(news, monkeypatch):
+    # A request without an identity goes to the network's counters and stores no meter row;
+    # a reader who sent a cookie is metered on its own key (its first read stored first).
     from masthead.access import gate
     from masthead.access.meter import get_meter_store
 
@@ -313,8 +313,12 @@ def test_only_a_reader_without_a_cookie_is_metered_as_new(news, monkeypatch):
 
     class Spy:
         def consume(self, **kwargs):
-            seen.append(kwargs["new_reader"])
+            seen.append(("consume", kwargs["article_id"]))
             return store.consume(**kwargs)
+
+        def admit_new_reader(self, counters):
+            seen.append(("new reader", None))
+            return store.admit_new_reader(counters)
 
     monkeypatch.setattr(gate, "get_meter_store", Spy)
     first, second = news["metered"][:2]
@@ -322,4 +326,9 @@ def test_only_a_reader_without_a_cookie_is_metered_as_new(news, monkeypatch):
     html(client.get(first.url))
     html(client.get(second.url))
     html(client.get(second.url, HTTP_COOKIE="mh_reader=tampered"))
-    assert seen == [True, False, True]
+    assert seen == [
+        ("new reader", None),
+        ("consume", first.pk),  # the first read, carried by the cookie
+        ("consume", second.pk),
+        ("new reader", None),
+    ]

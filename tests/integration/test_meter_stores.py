@@ -6,12 +6,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import connection
 
 from masthead.access.meter.base import MeterUnavailable
 from masthead.access.meter.db import MeterStore as DbStore
 from masthead.access.meter.redis import MeterStore as RedisStore
-from masthead.access.models import MeterEntry
+from masthead.access.models import MeterEntry, NetworkCounter
+from masthead.access.networks import Admission, Counter, NewReaderCounters
 from masthead.access.periods import MeterWindow
 
 # Redis expires keys by the wall clock, so the periods are placed around the real now.
@@ -44,23 +45,64 @@ class MeterStoreContract:
         again = self.consume(store, 2)
         assert again.already_counted and not again.admitted and again.used == 3
 
-    def test_a_new_readers_first_read_is_counted_like_any_other(self, store):
-        first = store.consume(
-            reader_key="a:new", article_id=1, allowance=2, window=NOVEMBER, now=NOW, new_reader=True
+    def counters(self, period=2, day=3, network="net-a", expires=NOVEMBER.expires):
+        return NewReaderCounters(
+            period=None if period is None else Counter(f"{{{network}}}:p", period, expires),
+            day=None if day is None else Counter(f"{{{network}}}:d:x", day, expires),
         )
-        assert (first.admitted, first.used, first.remaining) == (True, 1, 1)
-        # the read was recorded: the next request (with the cookie) sees it
-        assert self.consume(store, 1, allowance=2, reader="a:new").already_counted
-        last = self.consume(store, 2, allowance=2, reader="a:new")
-        assert (last.admitted, last.used) == (True, 2)
-        assert not self.consume(store, 3, allowance=2, reader="a:new").admitted
 
-    def test_a_new_reader_with_no_allowance_is_not_admitted(self, store):
-        result = store.consume(
-            reader_key="a:new", article_id=1, allowance=0, window=NOVEMBER, now=NOW, new_reader=True
-        )
-        assert not result.admitted and result.used == 0
-        assert not self.consume(store, 1, allowance=1, reader="a:new").already_counted
+    def test_a_network_is_admitted_up_to_its_day_bound_then_gets_teasers(self, store):
+        answers = [store.admit_new_reader(self.counters(period=10, day=3)) for _ in range(5)]
+        assert answers == [Admission.FULL] * 3 + [Admission.TEASER] * 2
+
+    def test_new_identities_past_the_period_bound_are_born_exhausted(self, store):
+        answers = [store.admit_new_reader(self.counters(period=2, day=10)) for _ in range(4)]
+        assert answers == [Admission.FULL] * 2 + [Admission.BORN_EXHAUSTED] * 2
+
+    def test_a_teaser_request_still_counts_as_an_identity_of_the_period(self, store):
+        answers = [store.admit_new_reader(self.counters(period=3, day=1)) for _ in range(4)]
+        assert answers == [
+            Admission.FULL,
+            Admission.TEASER,
+            Admission.TEASER,
+            Admission.BORN_EXHAUSTED,
+        ]
+
+    def test_networks_are_counted_separately(self, store):
+        assert store.admit_new_reader(self.counters(day=1, network="a")) == Admission.FULL
+        assert store.admit_new_reader(self.counters(day=1, network="a")) == Admission.TEASER
+        assert store.admit_new_reader(self.counters(day=1, network="b")) == Admission.FULL
+
+    def test_a_bound_that_is_off_keeps_no_counter(self, store):
+        unbounded = self.counters(period=None, day=None)
+        assert {store.admit_new_reader(unbounded) for _ in range(5)} == {Admission.FULL}
+        only_day = self.counters(period=None, day=1)
+        assert [store.admit_new_reader(only_day) for _ in range(2)] == [
+            Admission.FULL,
+            Admission.TEASER,
+        ]
+
+    def test_concurrent_new_readers_for_the_last_place_admit_exactly_one(self, store):
+        store.admit_new_reader(self.counters(period=10, day=2, network="race"))
+        barrier = threading.Barrier(20)
+        results, errors = [], []
+
+        def arrive():
+            try:
+                barrier.wait(timeout=10)
+                results.append(store.admit_new_reader(self.counters(10, 2, network="race")))
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=arrive) for _ in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not errors, errors
+        assert results.count(Admission.FULL) == 1
 
     def test_readers_are_counted_separately(self, store):
         self.consume(store, 1, allowance=1, reader="a:one")
@@ -160,35 +202,16 @@ class TestDatabaseStore(MeterStoreContract):
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone()[0] == "on"
 
-    @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
-    def test_a_new_reader_is_one_round_trip_that_does_not_wait_for_the_disk(self, store):
-        from django.test.utils import CaptureQueriesContext
-
-        with CaptureQueriesContext(connection) as queries:
-            assert store.consume(
-                reader_key="a:new",
-                article_id=1,
-                allowance=2,
-                window=NOVEMBER,
-                now=NOW,
-                new_reader=True,
-            ).admitted
-        [sql] = [q["sql"] for q in queries.captured_queries]
-        assert sql.startswith("BEGIN; SET LOCAL synchronous_commit TO OFF; INSERT")
-        assert MeterEntry.objects.get(reader_key="a:new").read_at == NOW
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW synchronous_commit")
-            assert cursor.fetchone()[0] == "on"
-
-    @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
-    def test_a_failed_new_reader_insert_leaves_the_connection_usable(self, store):
-        new = dict(reader_key="a:new", article_id=1, allowance=2, window=NOVEMBER, now=NOW)
-        store.consume(**new, new_reader=True)
-        with pytest.raises(IntegrityError):  # the same id twice: cannot happen but by a bug
-            store.consume(**new, new_reader=True)
-        assert connection.get_autocommit() and not connection.needs_rollback
-        assert self.consume(store, 2, allowance=2, reader="a:new").admitted
-        assert MeterEntry.objects.filter(reader_key="a:new").count() == 2
+    def test_purge_forgets_expired_network_counters(self, store):
+        store.admit_new_reader(self.counters(expires=NOW - timedelta(seconds=1), network="old"))
+        store.admit_new_reader(self.counters(network="current"))
+        store.purge(before=NOW - timedelta(days=30))
+        assert [
+            key.split(":")[0] for key in NetworkCounter.objects.values_list("key", flat=True)
+        ] == [
+            "{current}",
+            "{current}",
+        ]
 
 
 class TestRedisStore(MeterStoreContract):

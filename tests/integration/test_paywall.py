@@ -141,14 +141,23 @@ def test_meta_descriptions_carry_only_the_deck(paywalled, client):
         assert "Paragraph" not in meta["content"]
 
 
-def test_cookie_is_signed_httponly_lax_and_holds_only_an_id(paywalled, client):
-    response = read(client, paywalled["metered"][0])
+def test_cookie_is_signed_httponly_lax_and_holds_only_an_id_and_the_first_read(
+    paywalled, client
+):
+    first = paywalled["metered"][0]
+    response = read(client, first)
     cookie = response.cookies[COOKIE]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
     assert not cookie["secure"]
     value = cookie.value
-    assert value.count(":") == 2  # id:timestamp:signature
-    assert len(value.split(":")[0]) == 22
+    assert value.count(":") == 2  # value:timestamp:signature
+    # a new reader's id, and the article it read in full, not yet stored on the server
+    anonymous_id, pending = value.split(":")[0].split(".", 1)
+    assert len(anonymous_id) == 22
+    assert pending.startswith(f"r{first.pk}.")
+    # once the cookie comes back the read is stored, and the cookie holds only the id
+    again = read(client, paywalled["metered"][1])
+    assert again.cookies[COOKIE].value.split(":")[0] == anonymous_id
 
 
 @override_settings(SESSION_COOKIE_SECURE=True)

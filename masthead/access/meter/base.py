@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from masthead.access.networks import Admission, NewReaderCounters
 from masthead.access.periods import MeterWindow
 from masthead.access.policy import MeterResult
 
@@ -22,16 +23,21 @@ class MeterStoreBase:
         allowance: int,
         window: MeterWindow,
         now: datetime,
-        new_reader: bool = False,
     ) -> MeterResult:
         """Count `article_id` for the reader unless it was counted in `window` already or the
-        allowance is used up; report which happened and how many are used.
-
-        new_reader=True promises that `reader_key` was made up while handling this request
-        (a reader without a cookie): nobody else can know it yet, so it has read nothing and
-        no other request can count for it at the same time. A store may skip its reads and
-        locks then; it must still record the read."""
+        allowance is used up; report which happened and how many are used. `now` is when the
+        read happened (a new reader's first read is recorded when its cookie comes back)."""
         raise NotImplementedError("subclasses of MeterStoreBase must provide a consume() method")
+
+    def admit_new_reader(self, counters: NewReaderCounters) -> Admission:
+        """Count a request that arrived without an identity against its network's counters
+        (masthead.access.networks), atomically: with one place left, any number of
+        concurrent calls admit exactly one. The period counter first: below its limit it is
+        counted and the day counter is asked; at its limit nothing is counted and the new
+        identity is born exhausted. A counter that is None is not kept."""
+        raise NotImplementedError(
+            "subclasses of MeterStoreBase must provide an admit_new_reader() method"
+        )
 
     def merge(self, *, from_key: str, into_key: str, window: MeterWindow) -> None:
         """Carry what one reader key read in `window` over to another (sign-in)."""

@@ -1,12 +1,13 @@
 """The default meter store: the site's own database (SQLite or PostgreSQL)."""
 
-import contextlib
-import functools
 from datetime import datetime
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
 
-from masthead.access.models import MeterEntry, MeterReader
+from masthead.access.models import MeterEntry, MeterReader, NetworkCounter
+from masthead.access.networks import Admission, Counter, NewReaderCounters
 from masthead.access.periods import MeterWindow
 from masthead.access.policy import MeterResult
 
@@ -14,15 +15,7 @@ from .base import MeterStoreBase
 
 
 class MeterStore(MeterStoreBase):
-    def consume(
-        self, *, reader_key, article_id, allowance, window, now, new_reader=False
-    ) -> MeterResult:
-        if new_reader:
-            # No reads to look at and nobody to race (MeterStoreBase.consume): one insert.
-            if allowance < 1:
-                return MeterResult(allowance=allowance, used=0)
-            _count_new_reader(reader_key, article_id, now)
-            return MeterResult(allowance=allowance, used=1, admitted=True)
+    def consume(self, *, reader_key, article_id, allowance, window, now) -> MeterResult:
         # Most requests are answered without a lock: a read counted in this window stays
         # counted, and the count only grows, so "already counted" and "used up" are final.
         answer = self._settled(self._reads(reader_key, window), article_id, allowance)
@@ -46,6 +39,24 @@ class MeterStore(MeterStoreBase):
                 update_fields=["read_at"],
             )
             return MeterResult(allowance=allowance, used=len(reads) + 1, admitted=True)
+
+    def admit_new_reader(self, counters: NewReaderCounters) -> Admission:
+        kept = [c for c in (counters.period, counters.day) if c is not None]
+        if not kept:
+            return Admission.FULL
+        with transaction.atomic():
+            _no_wait_for_disk()
+            NetworkCounter.objects.bulk_create(
+                [NetworkCounter(key=c.key, count=0, expires_at=c.expires) for c in kept],
+                ignore_conflicts=True,
+            )
+            # A conditional UPDATE is the check and the count in one statement: with one
+            # place left, concurrent requests cannot both take it.
+            if counters.period is not None and not _count_below(counters.period):
+                return Admission.BORN_EXHAUSTED
+            if counters.day is not None and not _count_below(counters.day):
+                return Admission.TEASER
+        return Admission.FULL
 
     @staticmethod
     def _reads(reader_key: str, window: MeterWindow) -> list[int]:
@@ -87,11 +98,21 @@ class MeterStore(MeterStoreBase):
         MeterReader.objects.exclude(
             key__in=MeterEntry.objects.values("reader_key").distinct()
         ).delete()
+        NetworkCounter.objects.filter(expires_at__lte=timezone.now()).delete()
         return deleted
 
     def clear(self) -> None:
         MeterEntry.objects.all().delete()
         MeterReader.objects.all().delete()
+        NetworkCounter.objects.all().delete()
+
+
+def _count_below(counter: Counter) -> bool:
+    return bool(
+        NetworkCounter.objects.filter(key=counter.key, count__lt=counter.limit).update(
+            count=F("count") + 1
+        )
+    )
 
 
 def _no_wait_for_disk() -> None:
@@ -102,43 +123,4 @@ def _no_wait_for_disk() -> None:
     opens would cap the whole site at the disk's flush rate."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_NO_WAIT_FOR_DISK)
-
-
-_NO_WAIT_FOR_DISK = "SET LOCAL synchronous_commit TO OFF"
-
-
-def _count_new_reader(reader_key: str, article_id: int, now: datetime) -> None:
-    """A new reader's first read: on PostgreSQL outside any transaction, the transaction,
-    its no-wait commit and the insert go as one query string, one round trip instead of
-    four (BEGIN, SET LOCAL, INSERT, COMMIT) on the busiest write of the site. Elsewhere (SQLite,
-    inside a caller's transaction, server-side binding, which allows one statement per
-    query) the same through the ORM."""
-    if (
-        connection.vendor != "postgresql"
-        or not connection.get_autocommit()
-        or connection.settings_dict["OPTIONS"].get("server_side_binding")
-    ):
-        with transaction.atomic():
-            _no_wait_for_disk()
-            MeterEntry.objects.create(reader_key=reader_key, article_id=article_id, read_at=now)
-        return
-    with connection.cursor() as cursor:
-        try:
-            cursor.execute(_new_reader_sql(), [reader_key, article_id, now])
-        except DatabaseError:
-            # The failed insert left the session inside the aborted transaction.
-            with contextlib.suppress(DatabaseError):
-                cursor.execute("ROLLBACK")
-            raise
-
-
-@functools.cache  # the same string for every new reader (PostgreSQL's quoting)
-def _new_reader_sql() -> str:
-    meta, quote = MeterEntry._meta, connection.ops.quote_name
-    columns = ", ".join(
-        quote(meta.get_field(name).column) for name in ("reader_key", "article_id", "read_at")
-    )
-    # Names from the model's metadata; the values go as parameters.
-    insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s)"  # noqa: S608
-    return f"BEGIN; {_NO_WAIT_FOR_DISK}; {insert}; COMMIT"
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")

@@ -10,6 +10,7 @@ from datetime import datetime
 import redis
 from django.conf import settings
 
+from masthead.access.networks import Admission, NewReaderCounters
 from masthead.access.periods import MeterWindow
 from masthead.access.policy import MeterResult
 
@@ -30,6 +31,21 @@ redis.call('EXPIREAT', KEYS[1], ARGV[5])
 return {used + 1, 0, 1}
 """
 
+# KEYS[1] period counter, KEYS[2] day counter; ARGV: period limit, period expires, day limit,
+# day expires (unix seconds). A limit of -1 means the counter is not kept.
+ADMIT_NEW_READER = """
+local function below(key, limit, expires)
+  if tonumber(limit) < 0 then return true end
+  if tonumber(redis.call('GET', key) or '0') >= tonumber(limit) then return false end
+  redis.call('INCR', key)
+  redis.call('EXPIREAT', key, expires)
+  return true
+end
+if not below(KEYS[1], ARGV[1], ARGV[2]) then return 0 end
+if not below(KEYS[2], ARGV[3], ARGV[4]) then return 1 end
+return 2
+"""
+
 
 # clear(): slots examined per SCAN step, keys per UNLINK, UNLINKs per pipeline round trip.
 CLEAR_SCAN_COUNT = 10_000
@@ -48,15 +64,13 @@ class MeterStore(MeterStoreBase):
         )
         self.prefix = prefix if prefix is not None else "masthead:meter:"
         self._consume = self.client.register_script(CONSUME)
+        self._admit_new_reader = self.client.register_script(ADMIT_NEW_READER)
 
     def key(self, reader_key: str) -> str:
         # Two readers can never share a key; the braces are a Redis Cluster hash tag.
         return f"{self.prefix}{{{reader_key}}}"
 
-    def consume(
-        self, *, reader_key, article_id, allowance, window, now, new_reader=False
-    ) -> MeterResult:
-        # new_reader changes nothing here: the script is one round trip either way.
+    def consume(self, *, reader_key, article_id, allowance, window, now) -> MeterResult:
         try:
             used, already, admitted = self._consume(
                 keys=[self.key(reader_key)],
@@ -76,6 +90,25 @@ class MeterStore(MeterStoreBase):
             already_counted=bool(already),
             admitted=bool(admitted),
         )
+
+    def admit_new_reader(self, counters: NewReaderCounters) -> Admission:
+        """One script, one round trip: both keys carry the period's hash tag (one slot)."""
+        period, day = counters.period, counters.day
+        if period is None and day is None:
+            return Admission.FULL
+        tag_source = period or day
+        keys, args = [], []
+        for counter in (period, day):
+            if counter is None:
+                keys.append(f"{self.prefix}net:{tag_source.key}:unused")
+                args += [-1, 0]
+            else:
+                keys.append(f"{self.prefix}net:{counter.key}")
+                args += [counter.limit, int(counter.expires.timestamp()) + 1]
+        try:
+            return Admission(int(self._admit_new_reader(keys=keys, args=args)))
+        except redis.RedisError as error:
+            raise MeterUnavailable(str(error)) from error
 
     def merge(self, *, from_key, into_key, window: MeterWindow) -> None:
         """Two keys live in different cluster slots, so this is not one script; it is
