@@ -22,9 +22,12 @@ from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from masthead.access import gate
+from masthead.access.teaser import exhausted_reader_decision
 
 from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
+from .paragraphs import split_paragraphs
 from .rendering import PAYWALLED_CLASS, ArticleRef, article_response, teaser_split
 from .share import share_links
 from .structured_data import ArticleFacts, Person, news_article, to_script_json
@@ -300,19 +303,25 @@ class ArticlePage(RoutablePageMixin, Page):
     def authors(self):
         return [item.author for item in self.article_authors.select_related("author")]
 
-    def body_pieces(self, blocks=None) -> list[BodyPiece]:
+    def body_pieces(self) -> list[BodyPiece]:
         """The body as rendered pieces, the dateline leading the first paragraph.
 
         A list rather than one string so that the paywall can choose how many pieces a
-        reader receives."""
+        reader receives; each paragraph of rich text is a piece of its own (a story pasted
+        as one block must not go out whole), so a rich-text block gives several."""
         pieces = []
-        dateline_done = False
-        for block in self.body if blocks is None else blocks:
+        for block in self.body:
             html = str(block.render())
-            if block.block_type == "paragraph" and not dateline_done:
-                html = with_dateline(html, self.dateline)
-                dateline_done = True
-            pieces.append(BodyPiece(block.block_type, mark_safe(html)))  # noqa: S308 - Wagtail's own blocks
+            if block.block_type != "paragraph":
+                pieces.append(BodyPiece(block.block_type, mark_safe(html)))  # noqa: S308 - Wagtail's own blocks
+                continue
+            for piece in split_paragraphs(html):
+                pieces.append(BodyPiece(piece.kind, mark_safe(piece.html)))  # noqa: S308 - re-serialised from the parse
+        for position, piece in enumerate(pieces):
+            if piece.kind == "paragraph":
+                dated = with_dateline(piece.html, self.dateline)
+                pieces[position] = BodyPiece(piece.kind, mark_safe(dated))  # noqa: S308
+                break
         return pieces
 
     def related_articles(self, limit=4):
@@ -355,14 +364,15 @@ class ArticlePage(RoutablePageMixin, Page):
         return to_script_json(news_article(facts))
 
     def reading(self, request, decision) -> dict:
-        """What this reader receives of the body: all of it, or the teaser. Blocks beyond
-        the teaser are not even rendered for a reader without access. The app API's view;
-        the HTML pages assemble the same cut from cached pieces (news.rendering).
-        `decision`: the channel's one decision for this request (access.gate)."""
-        blocks = list(self.body)
-        split = teaser_split(request, self.access, [block.block_type for block in blocks])
-        pieces = self.body_pieces(blocks if decision.full else blocks[:split])
-        return {"access": decision, "teaser": pieces[:split], "rest": pieces[split:]}
+        """What this reader receives of the body: all of it, or the teaser. The app API's
+        view; the HTML pages assemble the same cut from cached pieces (news.rendering).
+        The whole body is rendered either way: the cut depends on how many paragraphs it
+        holds, which only the rendered rich text tells. `decision`: the channel's one
+        decision for this request (masthead.access.gate.article_decision)."""
+        pieces = self.body_pieces()
+        split = teaser_split(request, self.access, [piece.kind for piece in pieces])
+        rest = pieces[split:] if decision.full else []
+        return {"access": decision, "teaser": pieces[:split], "rest": rest}
 
     def frame_context(self, request) -> dict:
         """Everything of the page that is the same for every reader: rendered once per
@@ -387,6 +397,16 @@ class ArticlePage(RoutablePageMixin, Page):
     @property
     def ref(self) -> ArticleRef:
         return ArticleRef(pk=self.pk, access=self.access, live_revision_id=self.live_revision_id)
+
+    preview_modes = [("", "Full"), ("paywalled", "As a reader without access")]
+
+    def serve_preview(self, request, mode_name):
+        """The "As a reader without access" mode: the teaser and the paywall panel that an
+        anonymous reader whose allowance is used up gets, so editors see where the cut falls."""
+        if mode_name != "paywalled":
+            return super().serve_preview(request, mode_name)
+        decision = exhausted_reader_decision(self.access, gate.clock())
+        return article_response(request, self.ref, lambda: self, "page", decision=decision)
 
     @path("")
     def article(self, request):

@@ -6,7 +6,8 @@ A page is cached as two pieces under ``article:<page_id>:<live_revision_id>:<gen
   byline, related articles...) split at the *slots* where something per reader goes:
   the meter notice, the campaign banners, the body and the paywall panel. The frame holds
   no body text at all, so it is the same for every reader.
-- ``:body`` — the body as rendered pieces (free part and paywalled remainder alike). Each
+- ``:paragraphs`` — the body as rendered pieces, one per paragraph of rich text (free part
+  and paywalled remainder alike). Each
   request cuts it with the site's teaser length and inserts the remainder only when the
   access decision (``masthead.access.gate``, the same code as every other channel) says
   full text. A reader who is not entitled never receives it, whatever is cached.
@@ -171,7 +172,9 @@ def pieces_for(request, page_loader, ref: ArticleRef, view: str) -> tuple[Frame,
         f"{request.scheme}://{request.get_host()}:{translation.get_language()}:"
         f"{timezone.localdate().year}"
     )
-    frame_key, body_key = f"{base}:{view}", f"{base}:body"
+    # ":paragraphs": bodies cached as one piece per block (before the cut inside rich text)
+    # must never be read back and cut by blocks again.
+    frame_key, body_key = f"{base}:{view}", f"{base}:paragraphs"
     found = cached_many([frame_key, body_key])
     frame, body = found.get(frame_key), found.get(body_key)
     if frame is None or body is None:
@@ -251,10 +254,14 @@ def paywall_html(request, decision) -> str:
     return html
 
 
-def article_response(request, ref: ArticleRef, page_loader, view: str = "page") -> HttpResponse:
+def article_response(
+    request, ref: ArticleRef, page_loader, view: str = "page", decision=None
+) -> HttpResponse:
     """The article for this reader: decided first (the decision settles the request), then
-    assembled from the cached pieces."""
-    decision = article_decision(request, ref)
+    assembled from the cached pieces. `decision`: one made already (the editors' preview
+    as a reader without access)."""
+    if decision is None:
+        decision = article_decision(request, ref)
     frame, body = pieces_for(request, page_loader, ref, view)
     fill = {
         "meter_notice": lambda: meter_notice_html(decision),

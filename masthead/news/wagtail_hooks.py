@@ -1,7 +1,12 @@
+from django.contrib import messages
+from django.template.defaultfilters import pluralize
+from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from .models import Author, Sponsor
+from masthead.access.teaser import MIN_PARAGRAPHS, PARAGRAPH, too_short
+
+from .models import Access, ArticlePage, Author, Sponsor
 
 
 class AuthorViewSet(SnippetViewSet):
@@ -19,3 +24,21 @@ class SponsorViewSet(SnippetViewSet):
 
 register_snippet(AuthorViewSet)
 register_snippet(SponsorViewSet)
+
+
+@hooks.register("after_create_page")
+@hooks.register("after_edit_page")
+def warn_when_too_short_for_a_teaser(request, page):
+    """A warning, not a refusal: a short paywalled piece (a brief, a photo story) may be
+    intended, but the editor should know that readers without access see none of its text."""
+    if not isinstance(page, ArticlePage) or page.access == Access.FREE:
+        return
+    paragraphs = [piece.kind for piece in page.body_pieces()].count(PARAGRAPH)
+    if too_short(paragraphs):
+        messages.warning(
+            request,
+            f"“{page.title}” has {paragraphs} paragraph{pluralize(paragraphs)} of text: readers "
+            f"without access will see none of it, only the headline and the paywall. A "
+            f"paywalled article needs at least {MIN_PARAGRAPHS} paragraphs to show a teaser "
+            f"(the teaser is never more than half of them); or make it free.",
+        )

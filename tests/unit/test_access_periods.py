@@ -81,8 +81,10 @@ def test_naive_datetimes_are_refused():
     ("kinds", "paragraphs", "expected"),
     [
         (["paragraph"] * 5, 2, 2),
-        (["subheading", "paragraph", "pull_quote", "paragraph", "paragraph"], 2, 4),
-        (["paragraph"], 3, 1),
+        # A fourth paragraph: with three, the half rule would stop the teaser at the first.
+        (["subheading", "paragraph", "pull_quote", "paragraph", "paragraph", "paragraph"], 2, 4),
+        # Never more than half of the paragraphs: a one-paragraph story has no teaser.
+        (["paragraph"], 3, 0),
         ([], 2, 0),
         (["paragraph", "paragraph"], 1, 1),
     ],
