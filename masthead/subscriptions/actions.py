@@ -174,16 +174,22 @@ def mark_past_due(*, subscription: Subscription, now: datetime) -> Subscription:
     return _refresh(subscription, row)
 
 
+def check_cancel(*, subscription: Subscription, now: datetime) -> None:
+    """What `cancel` refuses, refused without changing anything: a view asks first, so that
+    a provider is told (outside any transaction) only of a change we will make."""
+    _require(subscription, {Status.TRIALING, Status.ACTIVE, Status.PAST_DUE}, "cancel")
+    if subscription.status != Status.PAST_DUE and subscription.cancel_at_period_end:
+        raise InvalidTransition("this subscription is already cancelled")
+
+
 def cancel(*, subscription: Subscription, now: datetime) -> Subscription:
     """Cancel at period end: access to the end of the period (or trial). A past-due
     subscription has no paid period left, so it ends now."""
     with transaction.atomic():
         row = _locked(subscription)
-        _require(row, {Status.TRIALING, Status.ACTIVE, Status.PAST_DUE}, "cancel")
+        check_cancel(subscription=row, now=now)
         if row.status == Status.PAST_DUE:
             row.status = Status.CANCELED
-        elif row.cancel_at_period_end:
-            raise InvalidTransition("this subscription is already cancelled")
         row.cancel_at_period_end = True
         row.save()
         _record(
@@ -195,30 +201,67 @@ def cancel(*, subscription: Subscription, now: datetime) -> Subscription:
     return _refresh(subscription, row)
 
 
+def check_resume(*, subscription: Subscription, now: datetime) -> None:
+    """What `resume` refuses, refused without changing anything (see `check_cancel`)."""
+    _require(subscription, {Status.TRIALING, Status.ACTIVE}, "resume")
+    if not subscription.cancel_at_period_end:
+        raise InvalidTransition("this subscription is not cancelled")
+    if now >= subscription.current_period_end:
+        raise InvalidTransition("this subscription has already ended")
+
+
 def resume(*, subscription: Subscription, now: datetime) -> Subscription:
     """Undo a cancellation before the period ends."""
     with transaction.atomic():
         row = _locked(subscription)
-        _require(row, {Status.TRIALING, Status.ACTIVE}, "resume")
-        if not row.cancel_at_period_end:
-            raise InvalidTransition("this subscription is not cancelled")
-        if now >= row.current_period_end:
-            raise InvalidTransition("this subscription has already ended")
+        check_resume(subscription=row, now=now)
         row.cancel_at_period_end = False
         row.save()
         _record(row, SubscriptionEvent.Kind.RESUMED, now)
     return _refresh(subscription, row)
 
 
-def expire(*, subscription: Subscription, now: datetime) -> Subscription:
-    """Record that the subscription is over (access already ended by its dates)."""
+def expire(*, subscription: Subscription, now: datetime, **why) -> Subscription:
+    """Record that the subscription is over: access already ended by its dates, or ends
+    now (a refund, a dispute: ``why`` says which, for the ledger and for `restore`)."""
     with transaction.atomic():
         row = _locked(subscription)
         _require(row, {Status.TRIALING, Status.ACTIVE, Status.PAST_DUE, Status.CANCELED}, "expire")
         previous = row.status
         row.status = Status.EXPIRED
         row.save()
-        _record(row, SubscriptionEvent.Kind.EXPIRED, now, previous=previous)
+        _record(row, SubscriptionEvent.Kind.EXPIRED, now, previous=previous, **why)
+    return _refresh(subscription, row)
+
+
+def restore(
+    *,
+    subscription: Subscription,
+    status: Status,
+    period_end: datetime,
+    cancel_at_period_end: bool,
+    now: datetime,
+    **why,
+) -> Subscription:
+    """Undo an expiry that turned out wrong (a dispute the newsroom won): back to the
+    provider's state, which kept billing it. The one way out of expired, so the caller must
+    know the expiry was provisional; the ledger row says why."""
+    with transaction.atomic():
+        row = _locked(subscription)
+        _require(row, {Status.EXPIRED}, "restore")
+        if status not in (Status.ACTIVE, Status.PAST_DUE):
+            raise InvalidTransition(f"cannot restore a subscription to {status}")
+        row.status = status
+        row.current_period_end = max(row.current_period_end, period_end)
+        row.cancel_at_period_end = cancel_at_period_end
+        row.save()
+        _record(
+            row,
+            SubscriptionEvent.Kind.RESTORED,
+            now,
+            period_end=row.current_period_end.isoformat(),
+            **why,
+        )
     return _refresh(subscription, row)
 
 

@@ -206,6 +206,7 @@ class SubscriptionEvent(models.Model):
         CANCELED = "canceled"
         RESUMED = "resumed"
         EXPIRED = "expired"
+        RESTORED = "restored"
 
     subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -291,6 +292,8 @@ class PaymentEvent(models.Model):
         RENEWAL_FAILED = "renewal_failed"
         REFUNDED = "refunded"
         DISPUTED = "disputed"
+        DISPUTE_WON = "dispute_won"
+        DISPUTE_LOST = "dispute_lost"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_events"

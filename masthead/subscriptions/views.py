@@ -2,11 +2,13 @@
 from the catalogue in the database: the pages link to an offer by id, the server looks the
 price up and stores it on the checkout, and nothing the browser posts is read as a price."""
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,6 +20,8 @@ from .models import Plan, Subscription
 from .offers import OfferKind, eligible
 from .payments import ProviderUnavailable, checkout_key, get_provider, provider_for
 from .templatetags.subscriptions_tags import describe
+
+logger = logging.getLogger(__name__)
 
 
 def offers_page(request):
@@ -59,6 +63,9 @@ def checkout(request, offer_id: int):
             return redirect(provider.checkout_url(started))
         except actions.SubscriptionError as refused:
             error = str(refused)
+        except ProviderUnavailable:
+            logger.exception("Checkout for offer %s: the payment provider failed", offer_id)
+            return payments_unavailable(request, describe(info))
     return render(
         request,
         "subscriptions/checkout.html",
@@ -71,13 +78,29 @@ def _own(request, subscription_id: int) -> Subscription:
     return get_object_or_404(Subscription, pk=subscription_id, user=request.user)
 
 
-def _change(request, subscription_id: int, action, done: str):
+def payments_unavailable(request, offer) -> HttpResponse:
+    """The provider could not be reached or refused: say so and invite a retry (nothing was
+    charged or granted; the same checkout is used again). 503, never cached."""
+    response = render(
+        request, "subscriptions/payments_unavailable.html", {"offer": offer}, status=503
+    )
+    response["Retry-After"] = "30"
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def _change(request, subscription_id: int, check, action, *, cancel_at_period_end: bool, done):
+    """Stripe first, outside any transaction, then ours: if the provider cannot be told,
+    nothing changes here; if ours then fails, the provider's webhook brings ours to the
+    same state. ``check`` refuses beforehand what ``action`` would refuse."""
     subscription = _own(request, subscription_id)
+    now = gate.clock()
     try:
-        with transaction.atomic():
-            changed = action(subscription=subscription, now=gate.clock())
-            # Where a provider bills it, the provider must stop (or resume) billing too.
-            provider_for(changed).push_change(subscription=changed)
+        check(subscription=subscription, now=now)
+        provider_for(subscription).push_change(
+            subscription=subscription, cancel_at_period_end=cancel_at_period_end
+        )
+        action(subscription=subscription, now=now)
     except actions.SubscriptionError as refused:
         messages.error(request, str(refused))
     except ProviderUnavailable:
@@ -93,12 +116,21 @@ def cancel_subscription(request, subscription_id: int):
     return _change(
         request,
         subscription_id,
+        actions.check_cancel,
         actions.cancel,
-        _("Your subscription is cancelled. You keep access until the end of the period."),
+        cancel_at_period_end=True,
+        done=_("Your subscription is cancelled. You keep access until the end of the period."),
     )
 
 
 @login_required
 @require_POST
 def resume_subscription(request, subscription_id: int):
-    return _change(request, subscription_id, actions.resume, _("Your subscription will continue."))
+    return _change(
+        request,
+        subscription_id,
+        actions.check_resume,
+        actions.resume,
+        cancel_at_period_end=False,
+        done=_("Your subscription will continue."),
+    )

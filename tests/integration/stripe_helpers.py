@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+from django.db import connection
+
 from masthead.subscriptions.payments import stripe_api
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "stripe"
@@ -64,10 +66,36 @@ def unix(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
+def in_transaction() -> bool:
+    """Whether the code under test opened a transaction on this thread's connection. The
+    atomic blocks Django's TestCase wraps each test in are marked, and do not count."""
+    return any(not block._from_testcase for block in connection.atomic_blocks)
+
+
 class FakeStripe:
     """Stripe's side, as plain dicts, installed over the wrappers in ``stripe_api`` (the
     one module that talks to Stripe). Subscriptions have the current API's shape: the
-    period lives on the items."""
+    period lives on the items.
+
+    Every wrapper it replaces notes a call made while a transaction is open on the
+    calling thread's connection (the transactions a TestCase-style test runs in do not
+    count): ``in_transaction`` names them, and the `fake` fixture fails a test that made
+    any."""
+
+    API = (
+        "ensure_product",
+        "ensure_price",
+        "create_checkout_session",
+        "retrieve_checkout_session",
+        "retrieve_subscription",
+        "cancel_subscription",
+        "retrieve_invoice",
+        "retrieve_charge",
+        "retrieve_dispute",
+        "create_portal_session",
+        "set_cancel_at_period_end",
+        "set_collection_paused",
+    )
 
     def __init__(self):
         self.subscriptions: dict[str, dict] = {}
@@ -77,24 +105,32 @@ class FakeStripe:
         self.session_calls: list[dict] = []
         self.prices: dict[str, dict] = {}
         self.canceled: list[str] = []
+        self.disputes: dict[str, dict] = {}
         self.portals: list[dict] = []
+        self.paused: dict[str, bool] = {}
+        self.modify_keys: list[str | None] = []
+        self.calls: list[str] = []
+        self.in_transaction: list[str] = []
         self.fail_with: Exception | None = None
+        self.fail_on: set[str] = set()
 
     def install(self, monkeypatch):
-        for name in (
-            "ensure_product",
-            "ensure_price",
-            "create_checkout_session",
-            "retrieve_checkout_session",
-            "retrieve_subscription",
-            "cancel_subscription",
-            "retrieve_invoice",
-            "retrieve_charge",
-            "create_portal_session",
-            "set_cancel_at_period_end",
-        ):
-            monkeypatch.setattr(stripe_api, name, getattr(self, name))
+        for name in self.API:
+            monkeypatch.setattr(stripe_api, name, self._watched(name), raising=False)
         return self
+
+    def _watched(self, name):
+        method = getattr(self, name)
+
+        def call(*args, **kwargs):
+            self.calls.append(name)
+            if in_transaction():
+                self.in_transaction.append(name)
+            if name in self.fail_on:
+                raise self.fail_with or stripe_api.StripeError(f"{name} failed")
+            return method(*args, **kwargs)
+
+        return call
 
     def subscription(
         self,
@@ -118,7 +154,41 @@ class FakeStripe:
             "metadata": {"checkout": checkout} if checkout else {},
             "items": {"data": [{"id": "si_1", "current_period_end": unix(period_end)}]},
         }
+        self.invoice(latest_invoice, sub_id, customer=customer)
         return self.subscriptions[sub_id]
+
+    def invoice(self, invoice_id, sub_id="sub_test_1", *, customer="cus_test_1") -> dict:
+        return self.invoices.setdefault(
+            invoice_id,
+            {
+                "id": invoice_id,
+                "object": "invoice",
+                "customer": customer,
+                "parent": {"subscription_details": {"subscription": sub_id}},
+            },
+        )
+
+    def charge(self, charge_id="ch_1", *, invoice="in_test_first", amount=99) -> dict:
+        self.charges[charge_id] = {
+            "id": charge_id,
+            "object": "charge",
+            "customer": "cus_test_1",
+            "invoice": invoice,
+            "amount": amount,
+            "currency": "usd",
+        }
+        return self.charges[charge_id]
+
+    def dispute(self, dispute_id="dp_test_1", *, charge="ch_1", status="needs_response"):
+        self.disputes[dispute_id] = {
+            "id": dispute_id,
+            "object": "dispute",
+            "charge": charge,
+            "amount": 99,
+            "currency": "usd",
+            "status": status,
+        }
+        return self.disputes[dispute_id]
 
     def ensure_product(self, *, product_id, name):
         return product_id
@@ -155,9 +225,17 @@ class FakeStripe:
         self.canceled.append(subscription_id)
         self.subscriptions[subscription_id]["status"] = "canceled"
 
-    def set_cancel_at_period_end(self, subscription_id, cancel):
+    def set_cancel_at_period_end(self, subscription_id, cancel, *, idempotency_key=None):
+        self.modify_keys.append(idempotency_key)
         self.subscriptions[subscription_id]["cancel_at_period_end"] = cancel
         return self.subscriptions[subscription_id]
+
+    def set_collection_paused(self, subscription_id, paused):
+        self.paused[subscription_id] = paused
+        return self.retrieve_subscription(subscription_id)
+
+    def retrieve_dispute(self, dispute_id):
+        return dict(self.disputes[dispute_id])
 
     def retrieve_invoice(self, invoice_id):
         return self.invoices[invoice_id]

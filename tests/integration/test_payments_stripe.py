@@ -10,7 +10,7 @@ cases use signed fixtures (tests/fixtures/stripe) and a fake Stripe account inst
 import json
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -62,7 +62,10 @@ def stripe_settings(settings):
 
 @pytest.fixture
 def fake(monkeypatch, stripe_settings):
-    return FakeStripe().install(monkeypatch)
+    """The fake Stripe; a test that called it while a transaction was open fails."""
+    fake = FakeStripe().install(monkeypatch)
+    yield fake
+    assert fake.in_transaction == [], f"Stripe called in a transaction: {fake.in_transaction}"
 
 
 @pytest.fixture
@@ -174,6 +177,55 @@ def test_an_expired_stripe_session_is_replaced_but_an_open_one_is_reused(
     assert first != second == third
     assert Checkout.objects.count() == 1
     assert len(fake.session_calls) == 2
+
+
+@pytest.mark.parametrize(
+    "failing", ["ensure_product", "ensure_price", "create_checkout_session", "timeout"]
+)
+def test_a_stripe_failure_in_checkout_says_payments_are_unavailable_and_grants_nothing(
+    fake, catalogue, client, reader, at, failing
+):
+    # given Stripe refusing one of the checkout's calls, or timing out (which the SDK
+    # reports as a connection error, and stripe_api as a StripeError)
+    if failing == "timeout":
+        failing = "create_checkout_session"
+        fake.fail_with = stripe_api.StripeError("Request timed out")
+    fake.fail_on = {failing}
+    # when the reader presses Subscribe
+    response = subscribe(client, catalogue["dollar"])
+    # then a clear page says to try again: 503, not cached, nothing charged or granted
+    assert response.status_code == 503
+    assert "Payments are unavailable just now" in text(response)
+    assert "Nothing was charged" in text(response)
+    assert response["Retry-After"] == "30"
+    assert "no-store" in response["Cache-Control"]
+    assert not Subscription.objects.exists()
+    assert not PaymentEvent.objects.exists()
+    checkout = Checkout.objects.get()
+    assert (checkout.state, checkout.provider_session_id) == ("open", "")
+    # and once Stripe answers, trying again opens the session under the same key
+    fake.fail_on, fake.fail_with = set(), None
+    again = subscribe(client, catalogue["dollar"])
+    assert again.status_code == 302
+    assert Checkout.objects.get().provider_session_id == "cs_test_1"
+    assert {call["idempotency_key"] for call in fake.session_calls} == {
+        f"masthead-checkout-{checkout.public_id}"
+    }
+
+
+def test_a_double_click_sends_stripe_the_same_key_and_parameters(
+    fake, catalogue, client, reader, at
+):
+    # given a first Subscribe whose session Stripe created but which we failed to store
+    # (so the second request asks Stripe again, a second later)
+    subscribe(client, catalogue["dollar"])
+    Checkout.objects.update(provider_session_id="", provider_url="")
+    at(NOW + timedelta(seconds=1))
+    subscribe(client, catalogue["dollar"])
+    # then Stripe sees one request twice: it answers with the same session
+    first, second = fake.session_calls
+    assert first == second
+    assert Checkout.objects.get().provider_session_id == "cs_test_1"
 
 
 def test_the_return_page_grants_nothing_until_the_webhook_arrives(
@@ -458,7 +510,7 @@ def test_cancelling_on_the_account_page_tells_stripe_and_the_webhook_adds_nothin
 def test_when_stripe_cannot_be_told_the_cancellation_is_undone_and_said(
     subscribed, fake, client, at, monkeypatch
 ):
-    def unreachable(subscription_id, cancel):
+    def unreachable(subscription_id, cancel, **options):
         raise stripe_api.StripeError("connection refused")
 
     monkeypatch.setattr(stripe_api, "set_cancel_at_period_end", unreachable)
@@ -483,16 +535,27 @@ def test_a_deleted_stripe_subscription_expires_ours(exclusive, subscribed, fake,
 # Webhooks: refunds and disputes
 
 
-def test_a_refund_revokes_access_at_once_and_stops_billing(exclusive, subscribed, fake, client, at):
+def refund(charge="ch_1", *, invoice="in_test_first", refunded=99, amount=99) -> dict:
+    event = load_event("charge.refunded", charge=charge, customer="cus_test_1", invoice=invoice)
+    event["data"]["object"].update(amount=amount, amount_refunded=refunded)
+    return event
+
+
+def test_a_full_refund_of_the_latest_payment_revokes_access_at_once_and_stops_billing(
+    exclusive, subscribed, fake, client, at
+):
     assert reads_in_full(client, exclusive)
-    event = load_event("charge.refunded", charge="ch_1", customer="cus_test_1")
-    assert post_event(client, event).status_code == 200
+    assert post_event(client, refund()).status_code == 200
     subscription = subscribed["subscription"]
     subscription.refresh_from_db()
     assert subscription.status == "expired"
     assert fake.canceled == ["sub_test_1"]
-    refund = subscription.payment_events.last()
-    assert (refund.kind, refund.amount, refund.currency) == ("refunded", Decimal("0.99"), "USD")
+    refunded = subscription.payment_events.last()
+    assert (refunded.kind, refunded.amount, refunded.currency) == (
+        "refunded",
+        Decimal("0.99"),
+        "USD",
+    )
     assert not reads_in_full(client, exclusive)
     body = client.get(exclusive.url).content.decode()
     assert f"Your full access to {settings.MASTHEAD_SITE_NAME} has expired" in body
@@ -504,30 +567,141 @@ def test_a_refund_revokes_access_at_once_and_stops_billing(exclusive, subscribed
     assert [e.kind for e in subscription.events.all()] == ["started", "expired"]
 
 
-def test_a_second_partial_refund_records_only_the_new_amount(subscribed, fake, client, at):
-    partial = load_event("charge.refunded", charge="ch_1", customer="cus_test_1")
-    partial["data"]["object"]["amount_refunded"] = 40
-    post_event(client, partial)
-    rest = load_event("charge.refunded", charge="ch_1", customer="cus_test_1")
-    post_event(client, rest)
+def test_a_partial_refund_is_recorded_and_keeps_access(exclusive, subscribed, fake, client, at):
+    # given a goodwill refund of 40 cents of the 99 the reader paid
+    assert post_event(client, refund(refunded=40)).status_code == 200
+    # then it is in the payment ledger, and nothing else changed: access, billing, history
+    subscription = subscribed["subscription"]
+    subscription.refresh_from_db()
+    assert subscription.status == "active"
+    assert fake.canceled == []
+    assert list(subscription.payment_events.values_list("kind", "amount")) == [
+        ("charge_succeeded", Decimal("0.99")),
+        ("refunded", Decimal("0.40")),
+    ]
+    assert [e.kind for e in subscription.events.all()] == ["started"]
+    assert reads_in_full(client, exclusive)
+
+
+def test_a_second_partial_refund_records_only_the_new_amount_and_completing_it_revokes(
+    subscribed, fake, client, at
+):
+    post_event(client, refund(refunded=40))
+    assert Subscription.objects.get().status == "active"
+    post_event(client, refund(refunded=99))
     refunds = PaymentEvent.objects.filter(kind="refunded").values_list("amount", flat=True)
     assert list(refunds) == [Decimal("0.40"), Decimal("0.59")]
     assert SubscriptionEvent.objects.filter(kind="expired").count() == 1
+    assert Subscription.objects.get().status == "expired"
 
 
-def test_a_dispute_revokes_access_at_once(exclusive, subscribed, fake, client, at):
-    fake.charges["ch_1"] = {"id": "ch_1", "customer": "cus_test_1", "invoice": "in_test_first"}
-    fake.invoices["in_test_first"] = load_event("invoice.paid", **subscribed["ids"])["data"][
-        "object"
-    ]
-    event = load_event("charge.dispute.created", charge="ch_1")
-    assert post_event(client, event).status_code == 200
+def test_a_full_refund_of_an_earlier_payment_is_recorded_and_keeps_access(
+    exclusive, subscribed, fake, client, at
+):
+    # given the reader renewed (invoice in_2), and then the first payment is refunded in full
+    ids = subscribed["ids"]
+    fake.subscription(
+        period_end=datetime(2026, 12, 15, 12, tzinfo=TOKYO),
+        checkout=ids["checkout"],
+        latest_invoice="in_2",
+    )
+    renewal = load_event("invoice.paid", **dict(ids, invoice="in_2"))
+    assert post_event(client, renewal).status_code == 200
+    assert post_event(client, refund(invoice="in_test_first")).status_code == 200
+    # then the refund is recorded and the renewed period stands
     subscription = subscribed["subscription"]
+    subscription.refresh_from_db()
+    assert subscription.status == "active"
+    assert fake.canceled == []
+    assert subscription.payment_events.last().kind == "refunded"
+    assert reads_in_full(client, exclusive)
+    # and a full refund of the latest payment (the renewal) does revoke
+    latest = refund("ch_2", invoice="in_2", amount=1200, refunded=1200)
+    assert post_event(client, latest).status_code == 200
+    subscription.refresh_from_db()
+    assert subscription.status == "expired"
+    assert fake.canceled == ["sub_test_1"]
+
+
+def dispute_event(kind="created", dispute="dp_test_1", charge="ch_1") -> dict:
+    return load_event(f"charge.dispute.{kind}", dispute=dispute, charge=charge)
+
+
+@pytest.fixture
+def disputed(subscribed, fake):
+    fake.charge("ch_1", invoice="in_test_first")
+    fake.dispute("dp_test_1", charge="ch_1", status="needs_response")
+    return subscribed
+
+
+def test_a_dispute_revokes_access_at_once_and_pauses_billing(exclusive, disputed, fake, client, at):
+    assert post_event(client, dispute_event()).status_code == 200
+    subscription = disputed["subscription"]
     subscription.refresh_from_db()
     assert subscription.status == "expired"
     dispute = subscription.payment_events.last()
     assert (dispute.kind, dispute.amount) == ("disputed", Decimal("0.99"))
+    assert fake.paused == {"sub_test_1": True}
+    assert fake.canceled == []  # kept at Stripe until the dispute is decided
     assert not reads_in_full(client, exclusive)
+
+
+def test_a_dispute_the_newsroom_wins_restores_access_and_billing(
+    exclusive, disputed, fake, client, at
+):
+    # given a dispute that suspended the subscription
+    post_event(client, dispute_event())
+    # when the newsroom wins it
+    fake.disputes["dp_test_1"]["status"] = "won"
+    assert post_event(client, dispute_event("closed")).status_code == 200
+    # then access is back to the end of the period paid for, and Stripe charges again
+    subscription = disputed["subscription"]
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.current_period_end) == ("active", FIRST_END)
+    assert fake.paused == {"sub_test_1": False}
+    assert [e.kind for e in subscription.events.all()] == ["started", "expired", "restored"]
+    assert list(subscription.payment_events.values_list("kind", flat=True)) == [
+        "charge_succeeded",
+        "disputed",
+        "dispute_won",
+    ]
+    assert reads_in_full(client, exclusive)
+    # and the same outcome delivered again changes nothing
+    assert post_event(client, dispute_event("closed")).status_code == 200
+    assert subscription.events.count() == 3
+    assert subscription.payment_events.count() == 3
+
+
+def test_a_dispute_the_newsroom_loses_ends_billing_and_access_stays_ended(
+    exclusive, disputed, fake, client, at
+):
+    post_event(client, dispute_event())
+    fake.disputes["dp_test_1"]["status"] = "lost"
+    assert post_event(client, dispute_event("closed")).status_code == 200
+    subscription = disputed["subscription"]
+    subscription.refresh_from_db()
+    assert subscription.status == "expired"
+    assert fake.canceled == ["sub_test_1"]
+    assert subscription.payment_events.last().kind == "dispute_lost"
+    assert not reads_in_full(client, exclusive)
+
+
+def test_dispute_events_out_of_order_converge_on_the_outcome(exclusive, disputed, fake, client, at):
+    # given the dispute was already won when its "created" event arrives, after "closed"
+    fake.disputes["dp_test_1"]["status"] = "won"
+    assert post_event(client, dispute_event("closed")).status_code == 200
+    assert post_event(client, dispute_event("created")).status_code == 200
+    # then access was never taken away, and both steps are in the ledger once
+    subscription = disputed["subscription"]
+    subscription.refresh_from_db()
+    assert subscription.status == "active"
+    assert [e.kind for e in subscription.events.all()] == ["started"]
+    assert list(subscription.payment_events.values_list("kind", flat=True)) == [
+        "charge_succeeded",
+        "disputed",
+        "dispute_won",
+    ]
+    assert reads_in_full(client, exclusive)
 
 
 # The customer portal (localstripe has none: the Stripe call is faked)
@@ -584,6 +758,24 @@ def test_the_wrappers_pass_keys_address_and_idempotency_to_the_sdk(stripe_settin
     assert sdk.api_base == "http://127.0.0.1:9"
 
 
+def test_every_stripe_call_is_bounded_by_a_timeout_and_a_timeout_is_our_error(
+    stripe_settings, monkeypatch
+):
+    # given a Stripe that does not answer in time (the SDK reports a connection error)
+    stripe_settings.STRIPE_TIMEOUT_SECONDS = 3
+
+    def too_slow(**params):
+        raise stripe_api.stripe.APIConnectionError("Request timed out")
+
+    monkeypatch.setattr(stripe_api.stripe.checkout.Session, "create", too_slow)
+    monkeypatch.setattr(stripe_api.stripe, "default_http_client", None)
+    monkeypatch.setattr(stripe_api, "_client_timeout", None)
+    with pytest.raises(stripe_api.StripeError, match="timed out"):
+        stripe_api.create_checkout_session(idempotency_key="k1", mode="subscription")
+    # and the SDK's client waits 3 seconds, not its default 80
+    assert stripe_api.stripe.default_http_client._timeout == 3
+
+
 def test_sdk_errors_come_out_as_our_own(stripe_settings, monkeypatch):
     def refuse(**params):
         raise stripe_api.stripe.InvalidRequestError("No such customer", "customer")
@@ -612,6 +804,67 @@ def test_the_test_provider_needs_no_stripe_keys(settings):
     settings.MASTHEAD_PAYMENT_PROVIDER = "test"
     settings.STRIPE_SECRET_KEY = ""
     assert not {"masthead.E020", "masthead.E021"} & {e.id for e in run_checks()}
+
+
+# No network call while a transaction is open (a slow Stripe must not hold row locks)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_stripe_call_is_made_while_a_transaction_is_open(fake, catalogue, client, reader, at):
+    # given no test transaction around the requests (transaction=True): any transaction
+    # open during a call to Stripe is one the code under test opened
+    assert not connection.in_atomic_block
+    # when a reader subscribes, pays, renews, cancels, resumes, opens the portal, fails a
+    # renewal, gets a partial refund, disputes a payment and loses access, has it restored,
+    # and finally gets the latest payment refunded in full
+    subscribe(client, catalogue["dollar"])
+    checkout = Checkout.objects.get()
+    fake.subscription(period_end=FIRST_END, status="trialing", checkout=str(checkout.public_id))
+    ids = {
+        "checkout": str(checkout.public_id),
+        "subscription": "sub_test_1",
+        "customer": "cus_test_1",
+        "invoice": "in_test_first",
+    }
+    statuses = [completed(client, ids).status_code]
+    subscription = Subscription.objects.get()
+    fake.subscription(
+        period_end=datetime(2026, 12, 15, 12, tzinfo=TOKYO),
+        checkout=ids["checkout"],
+        latest_invoice="in_2",
+    )
+    renewal = dict(ids, invoice="in_2")
+    statuses.append(post_event(client, load_event("invoice.paid", **renewal)).status_code)
+    for change in ("cancel", "resume", "billing"):
+        url = f"/account/subscriptions/{subscription.pk}/{change}/"
+        statuses.append(client.post(url).status_code)
+    fake.subscriptions["sub_test_1"]["status"] = "past_due"
+    statuses.append(post_event(client, load_event("invoice.payment_failed", **renewal)).status_code)
+    partial = refund("ch_2", invoice="in_2", amount=1200, refunded=100)
+    statuses.append(post_event(client, partial).status_code)
+    fake.charge("ch_2", invoice="in_2", amount=1200)
+    fake.dispute("dp_test_1", charge="ch_2")
+    statuses.append(post_event(client, dispute_event(charge="ch_2")).status_code)
+    fake.disputes["dp_test_1"]["status"] = "won"
+    statuses.append(post_event(client, dispute_event("closed", charge="ch_2")).status_code)
+    last = refund("ch_2", invoice="in_2", amount=1200, refunded=1200)
+    statuses.append(post_event(client, last).status_code)
+    # then every step worked, through every kind of Stripe call, none in a transaction
+    assert statuses == [200, 200, 302, 302, 302, 200, 200, 200, 200, 200]
+    assert set(fake.calls) == set(FakeStripe.API) - {"retrieve_checkout_session"}
+    assert fake.in_transaction == []
+    assert [e.kind for e in subscription.events.all()] == [
+        "started",
+        "renewed",
+        "canceled",
+        "resumed",
+        "past_due",
+        "expired",
+        "restored",
+        "expired",
+    ]
+    # and the account page's changes reached Stripe under idempotency keys
+    assert all(fake.modify_keys) and len(set(fake.modify_keys)) == 2
 
 
 # Races (real threads and connections: PostgreSQL row locks, SQLite's write lock)
@@ -648,7 +901,7 @@ def racing(transactional_db, fake, catalogue, at, monkeypatch):
         reader=reader, offer=catalogue["dollar"], idempotency_key="race", now=NOW
     )
     fake.subscription(period_end=FIRST_END, checkout=str(checkout.public_id))
-    slow = fake.retrieve_subscription
+    slow = stripe_api.retrieve_subscription  # the fake's, still watched for transactions
 
     def slower(subscription_id):  # widen the window between the event row and the work
         time.sleep(0.2)
@@ -798,8 +1051,8 @@ def test_a_payment_in_localstripe_reaches_us_by_webhook_and_grants_access(
     assert PaymentEvent.objects.get().data["invoice"] == invoice["id"]
     assert [e.kind for e in subscription.events.all()] == ["started"]
     # and cancelling on the account page reaches (local) Stripe
+    Provider().push_change(subscription=subscription, cancel_at_period_end=True)
     subscription = actions.cancel(subscription=subscription, now=NOW)
-    Provider().push_change(subscription=subscription)
     assert localstripe.request("GET", f"/v1/subscriptions/{remote['id']}")["cancel_at_period_end"]
     # and when the subscription is cancelled at (local) Stripe, ours expires
     localstripe.request("DELETE", f"/v1/subscriptions/{remote['id']}")

@@ -107,10 +107,11 @@ class PaymentProvider:
             row.save(update_fields=["state", "subscription"])
         return PaymentResult(row, paid=True)
 
-    def push_change(self, *, subscription) -> None:
-        """Tell the provider what the reader just changed here (cancel, resume). Call it in
-        the action's transaction, so that ProviderUnavailable undoes ours too. A provider
-        that does not bill on its own schedule (the test one, a trial) needs no telling."""
+    def push_change(self, *, subscription, cancel_at_period_end: bool) -> None:
+        """Tell the provider what the reader is about to change here (cancel, resume).
+        Call it before the action and outside any transaction (never hold a row lock over
+        the network): ProviderUnavailable then leaves ours unchanged. A provider that does
+        not bill on its own schedule (the test one, a trial) needs no telling."""
 
     def decline(self, *, checkout: Checkout, reason: str, now: datetime) -> PaymentResult:
         PaymentEvent.objects.create(

@@ -3,7 +3,10 @@ values (dicts, strings), so the provider and the webhook handlers never see an S
 and the SDK can change under us in one place.
 
 Keys and the API address come from settings on every call (``STRIPE_API_BASE`` points the
-tests at localstripe)."""
+tests at localstripe). Every call is bounded (``STRIPE_TIMEOUT_SECONDS``, 10 by default where
+the SDK would wait 80: a reader is waiting), and a timeout is a `StripeError` like any
+refusal. Nothing here may be called inside a database transaction: a slow Stripe must never
+hold a row lock (the tests wrap these functions to prove it)."""
 
 import json
 
@@ -19,8 +22,16 @@ class InvalidWebhook(Exception):
     """A webhook whose signature does not verify, or whose body is not an event."""
 
 
+_client_timeout = None
+
+
 def _options(idempotency_key: str | None = None) -> dict:
     stripe.api_base = settings.STRIPE_API_BASE
+    global _client_timeout  # noqa: PLW0603 - the SDK's client is process-wide too
+    timeout = getattr(settings, "STRIPE_TIMEOUT_SECONDS", 10)
+    if _client_timeout != timeout:
+        stripe.default_http_client = stripe.new_default_http_client(timeout=timeout)
+        _client_timeout = timeout
     options = {"api_key": settings.STRIPE_SECRET_KEY}
     if idempotency_key:
         options["idempotency_key"] = idempotency_key
@@ -109,8 +120,27 @@ def cancel_subscription(subscription_id: str) -> None:
         raise StripeError(str(error)) from error
 
 
-def set_cancel_at_period_end(subscription_id: str, cancel: bool) -> dict:
-    return _call(stripe.Subscription.modify, subscription_id, cancel_at_period_end=cancel)
+def set_cancel_at_period_end(
+    subscription_id: str, cancel: bool, *, idempotency_key: str | None = None
+) -> dict:
+    return _call(
+        stripe.Subscription.modify,
+        subscription_id,
+        cancel_at_period_end=cancel,
+        idempotency_key=idempotency_key,
+    )
+
+
+def set_collection_paused(subscription_id: str, paused: bool) -> dict:
+    """Stop (or restart) charging a subscription without ending it, while a dispute is
+    open: invoices in between are voided, so nothing is charged twice when it restarts.
+    Setting the same value again changes nothing, so a retried webhook may call it again."""
+    pause = {"behavior": "void"} if paused else ""
+    return _call(stripe.Subscription.modify, subscription_id, pause_collection=pause)
+
+
+def retrieve_dispute(dispute_id: str) -> dict:
+    return _call(stripe.Dispute.retrieve, dispute_id)
 
 
 def retrieve_invoice(invoice_id: str) -> dict:

@@ -15,12 +15,12 @@ events that arrive twice or out of order converge on Stripe's true state."""
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,13 +31,16 @@ from masthead.access.policy import Status
 from masthead.core.links import public_url
 
 from .. import actions
-from ..models import Checkout, PaymentEvent, Subscription
+from ..models import Checkout, PaymentEvent, Subscription, SubscriptionEvent
 from ..offers import add_periods
 from ..templatetags.subscriptions_tags import describe_checkout
 from . import stripe_api
 from .interface import PaymentProvider, ProviderUnavailable, get_provider
 
 logger = logging.getLogger(__name__)
+
+# The database work of a webhook, run inside its transaction, at the event's moment.
+Apply = Callable[[datetime], object]
 
 NAME = "stripe"
 # Stripe's subscription statuses as ours; "incomplete" (first payment not made) and
@@ -51,6 +54,9 @@ STATUSES = {
     "incomplete_expired": Status.EXPIRED,
 }
 PAID = ("active", "trialing")
+# A dispute's outcomes that give the money back: won, or an inquiry that never became one.
+DISPUTE_WON = ("won", "warning_closed")
+RESTORABLE = (Status.ACTIVE, Status.PAST_DUE)
 CHARGED = (PaymentEvent.Kind.CHARGE_SUCCEEDED, PaymentEvent.Kind.RENEWAL_PAID)
 # Currencies Stripe counts in whole units (no cents).
 ZERO_DECIMAL = {
@@ -102,35 +108,41 @@ class Provider(PaymentProvider):
         return checkout.provider_url
 
     def create_checkout(self, *, reader, offer, idempotency_key: str, now: datetime) -> Checkout:
-        """One Checkout row (the base class) and one Stripe session for it: the session is
-        created under the row's lock and an idempotency key, so a double click gets the
-        same session. A session that expired (they last a day) is replaced."""
+        """One Checkout row (the base class) and one Stripe session for it. Stripe is called
+        with no transaction open, under an idempotency key made from the row and with
+        parameters made from the row, so a double click, or a retry after Stripe failed,
+        gets the same session; it is stored only if no other request stored one meanwhile.
+        A session that expired (they last a day) is replaced. Stripe failing or too slow:
+        ProviderUnavailable, the row left open without a session for the retry (nothing was
+        charged, nothing granted)."""
         checkout = super().create_checkout(
             reader=reader, offer=offer, idempotency_key=idempotency_key, now=now
         )
-        with transaction.atomic():
-            row = (
-                Checkout.objects.select_for_update()
-                .select_related("plan", "offer")
-                .get(pk=checkout.pk)
-            )
-            if row.state == Checkout.State.PAID:
-                return row
-            key = f"masthead-checkout-{row.public_id}"
+        row = Checkout.objects.select_related("plan", "offer", "user").get(pk=checkout.pk)
+        if row.state == Checkout.State.PAID:
+            return row
+        key, intro_from = f"masthead-checkout-{row.public_id}", row.created
+        try:
             if row.provider_session_id:
                 found = stripe_api.retrieve_checkout_session(row.provider_session_id)
                 if found.get("status") != "expired":
                     return row
-                key = f"{key}-after-{row.provider_session_id}"
+                key, intro_from = f"{key}-after-{row.provider_session_id}", now
             session = stripe_api.create_checkout_session(
-                idempotency_key=key, **self._session_params(row, now)
+                idempotency_key=key, **self._session_params(row, intro_from)
             )
-            row.provider_session_id = session["id"]
-            row.provider_url = session["url"]
-            row.save(update_fields=["provider_session_id", "provider_url"])
+        except stripe_api.StripeError as error:
+            raise ProviderUnavailable(str(error)) from error
+        stored = Checkout.objects.filter(
+            pk=row.pk, provider_session_id=row.provider_session_id
+        ).update(provider_session_id=session["id"], provider_url=session["url"])
+        if not stored:  # a racing request stored its session first: that one is used
+            row.refresh_from_db()
+            return row
+        row.provider_session_id, row.provider_url = session["id"], session["url"]
         return row
 
-    def _session_params(self, row: Checkout, now: datetime) -> dict:
+    def _session_params(self, row: Checkout, intro_from: datetime) -> dict:
         plan, offer, currency = row.plan, row.offer, row.currency
         product = stripe_api.ensure_product(product_id=f"masthead-plan-{plan.pk}", name=plan.name)
         regular = to_minor(plan.price, currency)
@@ -149,7 +161,7 @@ class Provider(PaymentProvider):
             currency=currency,
             interval=None,
         )
-        intro_end = add_periods(now, plan.terms().interval, offer.intro_periods or 1)
+        intro_end = add_periods(intro_from, plan.terms().interval, offer.intro_periods or 1)
         ours = {"checkout": str(row.public_id), "user": str(row.user_id)}
         params = {
             "mode": "subscription",
@@ -172,19 +184,39 @@ class Provider(PaymentProvider):
             params["customer_email"] = row.user.email
         return params
 
-    def push_change(self, *, subscription: Subscription) -> None:
-        """Tell Stripe what the account page's cancel or resume just did to ours: Stripe
-        then bills, or stops at period end, accordingly, and the webhook that follows finds
-        nothing left to change."""
+    def push_change(self, *, subscription: Subscription, cancel_at_period_end: bool) -> None:
+        """Tell Stripe what the account page's cancel or resume is about to do to ours:
+        Stripe then bills, or stops at period end, accordingly, and the webhook that follows
+        finds nothing left to change. The key names this change of this subscription (the
+        ledger's length counts the changes before it), so a retry reuses it."""
         if subscription.provider == NAME and subscription.provider_subscription_id:
+            done = subscription.events.count()
+            key = f"masthead-sub-{subscription.pk}-{done}-cancel-{int(cancel_at_period_end)}"
             try:
                 stripe_api.set_cancel_at_period_end(
-                    subscription.provider_subscription_id, subscription.cancel_at_period_end
+                    subscription.provider_subscription_id,
+                    cancel_at_period_end,
+                    idempotency_key=key,
                 )
             except stripe_api.StripeError as error:
                 raise ProviderUnavailable(str(error)) from error
 
-    # What the verified webhooks do. Each runs inside the webhook's transaction.
+    # What the verified webhooks do, in two steps. The methods below read (and, for refunds
+    # and disputes, tell) Stripe with no transaction open, and return the database work as
+    # an `Apply`, which the webhook runs in the transaction that records the event. None:
+    # nothing of ours to change. Everything they tell Stripe is safe to repeat, since a
+    # failed transaction means Stripe sends the event again.
+
+    def fetch(self, stripe_subscription_id: str) -> dict | None:
+        if not stripe_subscription_id:
+            return None
+        return stripe_api.retrieve_subscription(stripe_subscription_id)
+
+    def subscription_changed(self, stripe_subscription_id: str) -> Apply | None:
+        remote = self.fetch(stripe_subscription_id)
+        if remote is None:
+            return None
+        return lambda now: self.apply(remote, now)
 
     def local(self, stripe_subscription_id: str) -> Subscription | None:
         return (
@@ -193,13 +225,11 @@ class Provider(PaymentProvider):
             .first()
         )
 
-    def sync(self, *, stripe_subscription_id: str, now: datetime) -> Subscription | None:
-        """Ours, brought to Stripe's state; started from its checkout if this is the first
-        we hear of it and Stripe says it is paid. None for subscriptions not ours."""
-        if not stripe_subscription_id:
-            return None
-        remote = stripe_api.retrieve_subscription(stripe_subscription_id)
-        subscription = self.local(stripe_subscription_id) or self._start(remote, now)
+    def apply(self, remote: dict, now: datetime) -> Subscription | None:
+        """Ours, brought to Stripe's state (``remote``, fetched before the transaction);
+        started from its checkout if this is the first we hear of it and Stripe says it is
+        paid. None for subscriptions not ours."""
+        subscription = self.local(remote["id"]) or self._start(remote, now)
         status = STATUSES.get(remote.get("status"))
         if subscription is None or status is None:
             return subscription
@@ -258,78 +288,189 @@ class Provider(PaymentProvider):
         row.save(update_fields=["state", "subscription"])
         return subscription
 
-    def invoice_paid(self, *, invoice: dict, now: datetime) -> None:
-        subscription = self.sync(stripe_subscription_id=invoice_subscription(invoice), now=now)
-        if subscription is None:
-            return
-        already = PaymentEvent.objects.filter(
-            provider=NAME, subscription=subscription, kind__in=CHARGED, data__invoice=invoice["id"]
-        ).exists()  # under the subscription's lock, taken by sync
-        if not already:
-            self._record(
-                subscription,
-                PaymentEvent.Kind.RENEWAL_PAID,
-                invoice.get("amount_paid", 0),
-                invoice["currency"],
-                now,
-                invoice=invoice["id"],
-            )
+    def invoice_paid(self, invoice: dict) -> Apply | None:
+        remote = self.fetch(invoice_subscription(invoice))
+        if remote is None:
+            return None
 
-    def invoice_failed(self, *, invoice: dict, now: datetime) -> None:
-        subscription = self.sync(stripe_subscription_id=invoice_subscription(invoice), now=now)
-        if subscription is not None:
-            self._record(
-                subscription,
-                PaymentEvent.Kind.RENEWAL_FAILED,
-                invoice.get("amount_due", 0),
-                invoice["currency"],
-                now,
-                invoice=invoice["id"],
-            )
+        def apply(now: datetime) -> None:
+            subscription = self.apply(remote, now)
+            if subscription is None:
+                return
+            already = PaymentEvent.objects.filter(
+                provider=NAME,
+                subscription=subscription,
+                kind__in=CHARGED,
+                data__invoice=invoice["id"],
+            ).exists()  # under the subscription's lock, taken by apply
+            if not already:
+                self._record(
+                    subscription,
+                    PaymentEvent.Kind.RENEWAL_PAID,
+                    invoice.get("amount_paid", 0),
+                    invoice["currency"],
+                    now,
+                    invoice=invoice["id"],
+                )
 
-    def revoke(
-        self,
-        *,
-        charge_id: str,
-        customer: str,
-        invoice: str,
-        kind: str,
-        amount: int,
-        currency: str,
-        now: datetime,
-    ) -> None:
-        """A refund or a dispute ends access at once (as the test provider's refund does)
-        and stops Stripe billing again. Repeated partial refunds record only what is new."""
-        subscription = self._for_charge(customer=customer, invoice=invoice)
+        return apply
+
+    def invoice_failed(self, invoice: dict) -> Apply | None:
+        remote = self.fetch(invoice_subscription(invoice))
+        if remote is None:
+            return None
+
+        def apply(now: datetime) -> None:
+            subscription = self.apply(remote, now)
+            if subscription is not None:
+                self._record(
+                    subscription,
+                    PaymentEvent.Kind.RENEWAL_FAILED,
+                    invoice.get("amount_due", 0),
+                    invoice["currency"],
+                    now,
+                    invoice=invoice["id"],
+                )
+
+        return apply
+
+    def refunded(self, charge: dict) -> Apply | None:
+        """Only a full refund of the subscription's latest payment ends access (at once)
+        and stops Stripe billing. A partial refund, or a refund of an earlier payment, is
+        recorded in the payment ledger and access stays; repeated partial refunds record
+        only what is new, and the one that completes a refund of the latest payment
+        revokes."""
+        invoice = object_id(charge.get("invoice"))
+        subscription = self._for_charge(customer=object_id(charge.get("customer")), invoice=invoice)
         if subscription is None:
-            return
-        if subscription.status != Status.EXPIRED:
-            subscription = actions.expire(subscription=subscription, now=now)
+            return None
+        refunded = charge.get("amount_refunded", 0)
+        revokes = refunded >= charge.get("amount", 0) > 0 and self._latest_payment(
+            subscription, invoice
+        )
+        if revokes:
             stripe_api.cancel_subscription(subscription.provider_subscription_id)
-        minor = amount
-        if kind == PaymentEvent.Kind.REFUNDED:
+
+        def apply(now: datetime) -> None:
+            row = self._lock(subscription)
+            if revokes and row.status != Status.EXPIRED:
+                actions.expire(subscription=row, now=now, reason="refunded", charge=charge["id"])
             before = PaymentEvent.objects.filter(
-                provider=NAME, kind=kind, data__charge=charge_id
+                provider=NAME, kind=PaymentEvent.Kind.REFUNDED, data__charge=charge["id"]
             ).values_list("data__amount_minor", flat=True)
-            minor = amount - sum(int(value or 0) for value in before)
-        if minor > 0:
-            self._record(
-                subscription, kind, minor, currency, now, charge=charge_id, amount_minor=minor
-            )
+            new = refunded - sum(int(value or 0) for value in before)
+            if new > 0:
+                self._record(
+                    row,
+                    PaymentEvent.Kind.REFUNDED,
+                    new,
+                    charge["currency"],
+                    now,
+                    charge=charge["id"],
+                    amount_minor=new,
+                    revoked=revokes,
+                )
+
+        return apply
+
+    def disputed(self, dispute: dict) -> Apply | None:
+        """A dispute suspends access at once, whatever its outcome: ours expires and Stripe
+        stops charging (collection paused) until it is decided. Won (or an inquiry closed
+        without a chargeback): Stripe charges again and ours is restored to Stripe's state.
+        Lost: Stripe's subscription is cancelled and ours stays expired. The dispute is
+        re-fetched, so its events arriving twice or out of order converge on its outcome."""
+        current = stripe_api.retrieve_dispute(dispute["id"])
+        charge = current.get("charge")
+        charge = charge if isinstance(charge, dict) else stripe_api.retrieve_charge(charge)
+        subscription = self._for_charge(
+            customer=object_id(charge.get("customer")), invoice=object_id(charge.get("invoice"))
+        )
+        if subscription is None:
+            return None
+        outcome = current.get("status")
+        stripe_id = subscription.provider_subscription_id
+        remote = stripe_api.retrieve_subscription(stripe_id)
+        if STATUSES.get(remote.get("status")) != Status.EXPIRED:
+            if outcome == "lost":
+                stripe_api.cancel_subscription(stripe_id)
+            else:
+                remote = stripe_api.set_collection_paused(stripe_id, outcome not in DISPUTE_WON)
+        ids = {"dispute": current["id"], "charge": charge["id"]}
+        amount, currency = current.get("amount", 0), current["currency"]
+
+        def apply(now: datetime) -> None:
+            row = self._lock(subscription)
+            self._once(row, PaymentEvent.Kind.DISPUTED, amount, currency, now, **ids)
+            if outcome in DISPUTE_WON:
+                self._once(row, PaymentEvent.Kind.DISPUTE_WON, amount, currency, now, **ids)
+                status = STATUSES.get(remote.get("status"))
+                if self._expired_by(row, current["id"]) and status in RESTORABLE:
+                    actions.restore(
+                        subscription=row,
+                        status=status,
+                        period_end=period_end(remote),
+                        cancel_at_period_end=bool(remote.get("cancel_at_period_end")),
+                        now=now,
+                        reason="dispute_won",
+                        dispute=current["id"],
+                    )
+                return
+            if outcome == "lost":
+                self._once(row, PaymentEvent.Kind.DISPUTE_LOST, amount, currency, now, **ids)
+            if row.status != Status.EXPIRED:
+                actions.expire(subscription=row, now=now, reason="disputed", **ids)
+
+        return apply
 
     def _for_charge(self, *, customer: str, invoice: str) -> Subscription | None:
-        if invoice:
-            found = self.local(invoice_subscription(stripe_api.retrieve_invoice(invoice)))
+        """Ours that a charge paid for, found without a lock (no transaction is open yet):
+        by its invoice's subscription, else the customer's current subscription."""
+        stripe_id = invoice and invoice_subscription(stripe_api.retrieve_invoice(invoice))
+        if stripe_id:
+            found = Subscription.objects.filter(
+                provider=NAME, provider_subscription_id=stripe_id
+            ).first()
             if found is not None:
                 return found
         if not customer:
             return None
-        rows = (
-            Subscription.objects.select_for_update()
-            .filter(provider=NAME, provider_customer_id=customer)
-            .order_by("-current_period_end", "-pk")
+        rows = Subscription.objects.filter(provider=NAME, provider_customer_id=customer).order_by(
+            "-current_period_end", "-pk"
         )
         return rows.exclude(status=Status.EXPIRED).first() or rows.first()
+
+    def _latest_payment(self, subscription: Subscription, invoice: str) -> bool:
+        """Whether the charge for ``invoice`` is the subscription's latest payment. A charge
+        that names no invoice (Stripe's newer API versions) cannot be placed, and is taken
+        as the latest: a full refund of it revokes, as before."""
+        if not invoice:
+            return True
+        latest = (
+            PaymentEvent.objects.filter(subscription=subscription, kind__in=CHARGED)
+            .order_by("-at", "-pk")
+            .first()
+        )
+        return latest is None or latest.data.get("invoice") == invoice
+
+    def _expired_by(self, subscription: Subscription, dispute_id: str) -> bool:
+        """Whether this dispute is what ended it (nothing happened to it since)."""
+        last = subscription.events.order_by("-at", "-pk").first()
+        return (
+            subscription.status == Status.EXPIRED
+            and last is not None
+            and last.kind == SubscriptionEvent.Kind.EXPIRED
+            and last.data.get("dispute") == dispute_id
+        )
+
+    def _lock(self, subscription: Subscription) -> Subscription:
+        return Subscription.objects.select_for_update().get(pk=subscription.pk)
+
+    def _once(self, subscription, kind, minor: int, currency: str, now, **data) -> None:
+        """A ledger row for this dispute's step, unless there is one (under the lock)."""
+        if not PaymentEvent.objects.filter(
+            provider=NAME, subscription=subscription, kind=kind, data__dispute=data["dispute"]
+        ).exists():
+            self._record(subscription, kind, minor, currency, now, **data)
 
     def _record(self, subscription, kind, minor: int, currency: str, now, **data):
         return PaymentEvent.objects.create(

@@ -1,12 +1,14 @@
 """Stripe's webhooks at /subscribe/stripe/webhook/.
 
-The order matters: the signature is verified before anything is read or written (400
-otherwise). The event's id is then inserted under a unique constraint in the same
-transaction that applies it, so an event is applied once: a duplicate delivery, even a
-concurrent one, meets the constraint and gets 200 with nothing changed, and an event whose
-handler fails rolls back whole (500) for Stripe to send again. Handlers are thin: they
-hand Stripe's object to the provider, which re-fetches the subscription from Stripe, so
-events arriving twice or out of order converge on Stripe's state."""
+The order matters. The signature is verified before anything is read or written (400
+otherwise). Then Stripe is read (and, for refunds and disputes, told) with no transaction
+open: a handler takes Stripe's object, re-fetches what it needs and returns the database
+work, so no row is locked while we wait on the network. Then one transaction inserts the
+event's id under a unique constraint and does that work, so an event is applied once: a
+duplicate delivery, even a concurrent one, meets the constraint and gets 200 with nothing
+changed, and an event whose work fails rolls back whole (500) for Stripe to send again,
+which repeats the reads (what handlers tell Stripe is safe to repeat). Handlers are thin;
+the re-fetched state makes events arriving twice or out of order converge."""
 
 import logging
 
@@ -18,54 +20,37 @@ from django.views.decorators.http import require_POST
 from masthead.access import gate
 
 from .. import actions
-from ..models import PaymentEvent, ProviderEvent
+from ..models import ProviderEvent
 from . import stripe_api
-from .stripe_provider import NAME, Provider, object_id
+from .stripe_provider import NAME, Apply, Provider, object_id
 
 logger = logging.getLogger(__name__)
 
 
-def subscription_changed(obj: dict, *, now) -> None:
-    Provider().sync(stripe_subscription_id=obj["id"], now=now)
+def subscription_changed(obj: dict) -> Apply | None:
+    return Provider().subscription_changed(obj["id"])
 
 
-def checkout_completed(obj: dict, *, now) -> None:
-    if obj.get("mode") == "subscription":
-        Provider().sync(stripe_subscription_id=object_id(obj.get("subscription")), now=now)
+def checkout_completed(obj: dict) -> Apply | None:
+    if obj.get("mode") != "subscription":
+        return None
+    return Provider().subscription_changed(object_id(obj.get("subscription")))
 
 
-def invoice_paid(obj: dict, *, now) -> None:
-    Provider().invoice_paid(invoice=obj, now=now)
+def invoice_paid(obj: dict) -> Apply | None:
+    return Provider().invoice_paid(obj)
 
 
-def invoice_payment_failed(obj: dict, *, now) -> None:
-    Provider().invoice_failed(invoice=obj, now=now)
+def invoice_payment_failed(obj: dict) -> Apply | None:
+    return Provider().invoice_failed(obj)
 
 
-def charge_refunded(obj: dict, *, now) -> None:
-    Provider().revoke(
-        charge_id=obj["id"],
-        customer=object_id(obj.get("customer")),
-        invoice=object_id(obj.get("invoice")),
-        kind=PaymentEvent.Kind.REFUNDED,
-        amount=obj.get("amount_refunded", 0),
-        currency=obj["currency"],
-        now=now,
-    )
+def charge_refunded(obj: dict) -> Apply | None:
+    return Provider().refunded(obj)
 
 
-def dispute_created(obj: dict, *, now) -> None:
-    charge = obj.get("charge")
-    charge = charge if isinstance(charge, dict) else stripe_api.retrieve_charge(charge)
-    Provider().revoke(
-        charge_id=charge["id"],
-        customer=object_id(charge.get("customer")),
-        invoice=object_id(charge.get("invoice")),
-        kind=PaymentEvent.Kind.DISPUTED,
-        amount=obj.get("amount", 0),
-        currency=obj["currency"],
-        now=now,
-    )
+def dispute_changed(obj: dict) -> Apply | None:
+    return Provider().disputed(obj)
 
 
 HANDLERS = {
@@ -79,8 +64,13 @@ HANDLERS = {
     "customer.subscription.updated": subscription_changed,
     "customer.subscription.deleted": subscription_changed,
     "charge.refunded": charge_refunded,
-    "charge.dispute.created": dispute_created,
+    "charge.dispute.created": dispute_changed,
+    "charge.dispute.closed": dispute_changed,
 }
+
+
+def _seen(event_id: str) -> bool:
+    return ProviderEvent.objects.filter(provider=NAME, event_id=event_id).exists()
 
 
 @csrf_exempt
@@ -90,9 +80,13 @@ def stripe_webhook(request):
         event = stripe_api.construct_event(request.body, request.headers.get("Stripe-Signature"))
     except stripe_api.InvalidWebhook:
         return HttpResponseBadRequest("invalid signature or payload")
+    # Saves a duplicate its calls to Stripe; the unique constraint below is what decides.
+    if _seen(event["id"]):
+        return HttpResponse("already processed")
     now = gate.clock()
     handler = HANDLERS.get(event["type"])
     try:
+        work = handler(event["data"]["object"]) if handler is not None else None
         with transaction.atomic():
             try:
                 with transaction.atomic():
@@ -105,8 +99,8 @@ def stripe_webhook(request):
                     )
             except IntegrityError:
                 return HttpResponse("already processed")
-            if handler is not None:
-                handler(event["data"]["object"], now=now)
+            if work is not None:
+                work(now)
     except (stripe_api.StripeError, actions.SubscriptionError, IntegrityError):
         # Nothing was written; Stripe retries, and by then the state may have settled.
         logger.exception("Stripe event %s (%s) failed", event["id"], event["type"])
