@@ -20,6 +20,9 @@ $(STAMP):
 
 install: $(STAMP)
 
+# The one opt-in for demo conveniences (test payments, load_demo and its accounts); production
+# settings and `check --deploy` refuse them without it.
+demo: export MASTHEAD_DEMO := true
 demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
@@ -72,6 +75,7 @@ prod-clean:
 
 # Failover and request-limit tests through nginx; brings the topology up if it is down and
 # leaves it as it found it.
+system-test: export MASTHEAD_DEMO := true
 system-test: install
 	MASTHEAD_SYSTEM_TESTS=1 $(BIN)/pytest tests/system
 

@@ -222,6 +222,9 @@ def bench_env(settings_module: str) -> dict[str, str]:
         DATABASE_URL=f"sqlite:///{DB_PATH}",
         MEDIA_ROOT=str(MEDIA_DIR),
         MASTHEAD_VAR_DIR=str(BENCH_DIR),
+        # The demo's content and test payments, under production settings (load_demo,
+        # seed_bench and the test provider need the opt-in).
+        MASTHEAD_DEMO="true",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -150,6 +150,9 @@ REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
 MASTHEAD_METER_STORE=masthead.access.meter.redis
 MASTHEAD_METER_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/1
 MASTHEAD_TRUSTED_PROXY_HOPS=1
+# A demo on the production topology: the test payment provider (the default) and load_demo's
+# accounts; production settings refuse both without this opt-in.
+MASTHEAD_DEMO=true
 # nginx writes the access log (with the request id it hands the app); the app logs errors.
 MASTHEAD_ACCESS_LOG=false
 MASTHEAD_SSL_REDIRECT=false

@@ -15,6 +15,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _WELL_FORMED_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 
 requests_log = logging.getLogger("masthead.requests")
+logger = logging.getLogger(__name__)
 
 
 def incoming_request_id(request) -> str | None:
@@ -25,6 +26,29 @@ def incoming_request_id(request) -> str | None:
         return None
     value = request.META.get("HTTP_X_REQUEST_ID", "")
     return value if _WELL_FORMED_ID.fullmatch(value) else None
+
+
+_untrusted_proxy_warned = False
+
+
+def warn_once_of_untrusted_proxy(request) -> None:
+    """X-Forwarded-For on a request while MASTHEAD_TRUSTED_PROXY_HOPS is 0 means a proxy the
+    app was not told about: every reader then has the proxy's address, one client network for
+    the meter's bounds and the sign-in limits. Logged once per process, from the first such
+    request, so a misconfigured deployment says so without flooding the log."""
+    global _untrusted_proxy_warned
+    if (
+        _untrusted_proxy_warned
+        or settings.MASTHEAD_TRUSTED_PROXY_HOPS > 0
+        or "HTTP_X_FORWARDED_FOR" not in request.META
+    ):
+        return
+    _untrusted_proxy_warned = True
+    logger.warning(
+        "Requests carry X-Forwarded-For but MASTHEAD_TRUSTED_PROXY_HOPS is 0, so every reader "
+        "looks like the proxy's address. Set it to the number of proxies that append to "
+        "X-Forwarded-For (nginx alone: 1), never more: clients could then forge their address."
+    )
 
 
 def loggable_path(request) -> str:
@@ -53,6 +77,7 @@ class RequestIdMiddleware:
     def around(cls, request, get_response):
         """The id and the access-log line around get_response(request); the fast lane
         (masthead.news.fast_lane) calls it with its own get_response."""
+        warn_once_of_untrusted_proxy(request)
         request_id = incoming_request_id(request) or uuid.uuid4().hex
         request.request_id = request_id
         token = request_id_var.set(request_id)

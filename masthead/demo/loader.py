@@ -1,7 +1,6 @@
 """Builds the demo publication in the database. Every step finds before it creates, so a
 second run changes nothing (and leaves alone whatever an editor changed since)."""
 
-import os
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -26,11 +25,9 @@ from masthead.news.models import (
 )
 
 from . import subscriptions
+from .accounts import STAFF, demo_password
 from .content import Article, Catalogue, load_catalogue
 from .images import lead_image
-
-DEMO_PASSWORD_ENV = "MASTHEAD_DEMO_PASSWORD"  # noqa: S105 - a variable name
-DEFAULT_DEMO_PASSWORD = "masthead-demo"  # noqa: S105 - a local demo, printed on start
 
 
 @dataclass
@@ -39,10 +36,6 @@ class Report:
 
     def add(self, what: str) -> None:
         self.created.append(what)
-
-
-def demo_password() -> str:
-    return os.environ.get(DEMO_PASSWORD_ENV) or DEFAULT_DEMO_PASSWORD
 
 
 @transaction.atomic
@@ -182,14 +175,13 @@ def _article(article: Article, sections, series, authors, sponsors, report: Repo
 
 def _users(report: Report) -> None:
     users = get_user_model()
-    if not users.objects.filter(username="admin").exists():
-        users.objects.create_superuser(
-            username="admin", email="admin@example.com", password=demo_password()
+    (admin, admin_email), (editor, editor_email) = STAFF
+    if not users.objects.filter(username=admin).exists():
+        users.objects.create_superuser(username=admin, email=admin_email, password=demo_password())
+        report.add(f"user {admin}")
+    if not users.objects.filter(username=editor).exists():
+        user = users.objects.create_user(
+            username=editor, email=editor_email, password=demo_password()
         )
-        report.add("user admin")
-    if not users.objects.filter(username="editor").exists():
-        editor = users.objects.create_user(
-            username="editor", email="editor@example.com", password=demo_password()
-        )
-        editor.groups.add(Group.objects.get(name="Editors"))
-        report.add("user editor")
+        user.groups.add(Group.objects.get(name="Editors"))
+        report.add(f"user {editor}")

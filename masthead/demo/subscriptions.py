@@ -15,6 +15,8 @@ from masthead.subscriptions import actions
 from masthead.subscriptions.models import Offer, Plan, Subscription
 from masthead.subscriptions.offers import add_periods
 
+from .accounts import READERS
+
 PLANS = [
     {"slug": "digital", "name": "Digital", "price": "17.00", "interval": "month"},
     {"slug": "digital-yearly", "name": "Digital, yearly", "price": "170.00", "interval": "year"},
@@ -29,11 +31,6 @@ OFFERS = [
         "digital",
         {"intro_price": "6.00", "intro_periods": 3, "eligibility": "lapsed"},
     ),
-]
-READERS = [
-    # (username, e-mail, subscribed)
-    ("subscriber", "subscriber@example.com", True),
-    ("reader", "reader@example.com", False),
 ]
 
 

@@ -234,8 +234,14 @@ MASTHEAD_PAST_DUE_GRACE_DAYS = int(os.environ.get("MASTHEAD_PAST_DUE_GRACE_DAYS"
 # ends; a run looks this many days back for payments and ended access (see notices/outbox.py).
 MASTHEAD_TRIAL_ENDING_NOTICE_DAYS = int(os.environ.get("MASTHEAD_TRIAL_ENDING_NOTICE_DAYS", "3"))
 MASTHEAD_NOTICE_LOOKBACK_DAYS = int(os.environ.get("MASTHEAD_NOTICE_LOOKBACK_DAYS", "7"))
-# Who takes payments: "test" (offline, the default for the demo and tests) or a dotted path.
-MASTHEAD_PAYMENT_PROVIDER = os.environ.get("MASTHEAD_PAYMENT_PROVIDER", "test")
+# The one opt-in for demo conveniences: the offline test payment provider, `load_demo` and
+# its accounts with a published password. `make demo`, `make prod-up`, the system tests and
+# the bench set it; production settings refuse those conveniences without it, and
+# `check --deploy` names each one it finds (masthead.E022, E023, E031).
+MASTHEAD_DEMO = env_bool("MASTHEAD_DEMO", False)
+# Who takes payments: "stripe", or "test" (offline: card 4242… pays; the default, which
+# production settings accept only with MASTHEAD_DEMO), or a dotted path.
+MASTHEAD_PAYMENT_PROVIDER = os.environ.get("MASTHEAD_PAYMENT_PROVIDER") or "test"
 # Stripe (MASTHEAD_PAYMENT_PROVIDER=stripe); STRIPE_API_BASE points at localstripe in tests.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")

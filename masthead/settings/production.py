@@ -7,10 +7,21 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import LOGGING, SECRET_KEY, env_bool
+from .base import LOGGING, MASTHEAD_DEMO, MASTHEAD_PAYMENT_PROVIDER, SECRET_KEY, env_bool
 
 if not SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set to at least 50 random characters.")
+# The offline test provider takes card 4242… as payment: only a demo may run it.
+if not MASTHEAD_DEMO and MASTHEAD_PAYMENT_PROVIDER in (
+    "test",
+    "masthead.subscriptions.payments.test_provider",
+):
+    raise ImproperlyConfigured(
+        "MASTHEAD_PAYMENT_PROVIDER is 'test' (the default when it is unset): the offline test "
+        "provider gives a subscription for test card 4242 4242 4242 4242. Set "
+        "MASTHEAD_PAYMENT_PROVIDER=stripe with STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, "
+        "or MASTHEAD_DEMO=true for a demo that takes no real payments."
+    )
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -10,6 +10,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MASTHEAD_SERVE_MEDIA = True
+# Tests load the demo (load_demo) and pay with the test provider; the refusals without it are
+# tested with overrides (tests/integration/test_production_defaults.py).
+MASTHEAD_DEMO = True
 # Tests clear the cache between (and inside) tests; each must see that at once.
 # tests/integration/test_generation_tokens.py covers the production setting.
 MASTHEAD_GENERATION_LOCAL_SECONDS = 0

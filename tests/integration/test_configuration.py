@@ -22,11 +22,17 @@ def run(code_or_args, **env):
 
 
 def production_env(**extra):
+    """A real deployment's: live Stripe keys, and no demo opt-in whatever the caller's shell
+    has."""
     return {
         "DJANGO_SETTINGS_MODULE": "masthead.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "news.example",
         "DATABASE_URL": "sqlite:///:memory:",
+        "MASTHEAD_DEMO": "",
+        "MASTHEAD_PAYMENT_PROVIDER": "stripe",
+        "STRIPE_SECRET_KEY": f"sk_live_{secrets.token_hex(12)}",
+        "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(12)}",
         **extra,
     }
 

@@ -71,20 +71,26 @@ def worker_pids(port: int) -> list[int]:
     return sorted(children)
 
 
-def app_env_has_webhook_secret(port: int) -> bool:
+def app_env_is_current(port: int) -> bool:
+    """The app server has what today's var/prod/env gives it: a webhook secret and the demo
+    opt-in (without which production settings refuse the test payment provider)."""
     environ = Path(f"/proc/{master_pid(port)}/environ").read_bytes().split(b"\0")
-    return any(item.startswith(b"STRIPE_WEBHOOK_SECRET=whsec_") for item in environ)
+    return b"MASTHEAD_DEMO=true" in environ and any(
+        item.startswith(b"STRIPE_WEBHOOK_SECRET=whsec_") for item in environ
+    )
 
 
 @pytest.fixture(scope="session")
 def topology():
     started_here = not topology_is_up()
-    if started_here or "STRIPE_WEBHOOK_SECRET" not in prod_env():
+    env = {} if started_here else prod_env()
+    if started_here or "STRIPE_WEBHOOK_SECRET" not in env or env.get("MASTHEAD_DEMO") != "true":
         prod("up")
-    # A topology started by an older prod.sh has app servers without a webhook secret;
-    # `up` has written one to var/prod/env, which only a fresh start of each app reads.
+    # A topology started by an older prod.sh has app servers without a webhook secret or the
+    # demo opt-in; `up` has written them to var/prod/env, which only a fresh start of each
+    # app reads.
     for port in APP_PORTS:
-        if not app_env_has_webhook_secret(port):
+        if not app_env_is_current(port):
             prod("stop-app", str(port))
             prod("start-app", str(port))
     yield

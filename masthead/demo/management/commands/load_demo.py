@@ -1,12 +1,18 @@
 from django.core.management.base import BaseCommand
 
-from masthead.demo.loader import demo_password, load_demo
+from masthead.demo.accounts import demo_password
+from masthead.demo.guard import require_demo
+from masthead.demo.loader import load_demo
 
 
 class Command(BaseCommand):
-    help = "Build the demo publication. Safe to run again: existing content is left alone."
+    help = (
+        "Build the demo publication (needs MASTHEAD_DEMO=true: it creates accounts with a "
+        "published password). Safe to run again: existing content is left alone."
+    )
 
     def handle(self, *args, **options):
+        require_demo("load_demo")
         report = load_demo()
         if report.created:
             self.stdout.write(f"Created {len(report.created)} objects.")

@@ -7,6 +7,7 @@ from masthead.access import gate
 from masthead.access.meter import get_meter_store
 from masthead.access.models import MeterSettings
 from masthead.demo import seeding
+from masthead.demo.guard import require_demo
 from masthead.news.models import SectionPage
 
 
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         "Add benchmark data in bulk: live metered articles under a section, and this month's "
         "meter entries for many anonymous readers in the configured meter store. Seeded rows "
         "are numbered; a run adds only the numbers that are missing, so re-running with the "
-        "same numbers adds nothing. Not for production databases."
+        "same numbers adds nothing. Needs MASTHEAD_DEMO=true: not for production databases."
     )
 
     def add_arguments(self, parser):
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=0, help="Rows per batch.")
 
     def handle(self, *args, **options):
+        require_demo("seed_bench")
         started = time.monotonic()
         self.stdout.write(f"load average before: {_load()}")
         try:
