@@ -1,0 +1,110 @@
+"""The pure rules behind the bounds for clients without an identity (access.networks)."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from masthead.access.networks import (
+    UNKNOWN_NETWORK,
+    NetworkBounds,
+    client_network,
+    day_bucket,
+    new_reader_counters,
+    period_bucket,
+)
+from masthead.access.periods import PeriodKind
+
+SEOUL = ZoneInfo("Asia/Seoul")
+NOW = datetime(2026, 11, 14, 12, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("ip", "network"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        (None, UNKNOWN_NETWORK),
+        ("", UNKNOWN_NETWORK),
+        ("not an address", UNKNOWN_NETWORK),
+    ],
+)
+def test_client_network(ip, network):
+    assert client_network(ip) == network
+
+
+@pytest.mark.parametrize(
+    ("full_texts", "allowance", "identities"),
+    [(300, 5, 60), (6, 3, 2), (7, 3, 2), (5, 5, 1), (10, 0, 10), (0, 5, None)],
+)
+def test_identities_per_period_never_let_new_readers_read_more_than_b_prime(
+    full_texts, allowance, identities
+):
+    bounds = NetworkBounds(identityless_per_day=20, full_texts_per_period=full_texts)
+    assert bounds.identities_per_period(allowance) == identities
+    if identities is not None:
+        assert identities * allowance <= full_texts
+
+
+def test_a_calendar_month_bucket_is_the_meter_month_in_the_sites_time_zone():
+    start, end = period_bucket(PeriodKind.CALENDAR_MONTH, NOW, SEOUL, 30)
+    assert start == datetime(2026, 11, 1, tzinfo=SEOUL)
+    assert end == datetime(2026, 12, 1, tzinfo=SEOUL)
+
+
+def test_rolling_buckets_are_fixed_blocks_that_hold_now():
+    for moment in (NOW, NOW + timedelta(days=3, hours=5), NOW - timedelta(days=11)):
+        start, end = period_bucket(PeriodKind.ROLLING_DAYS, moment, SEOUL, 7)
+        assert start <= moment < end and end - start == timedelta(days=7)
+    first, _ = period_bucket(PeriodKind.ROLLING_DAYS, NOW, SEOUL, 7)
+    assert period_bucket(PeriodKind.ROLLING_DAYS, first + timedelta(days=6), SEOUL, 7)[0] == first
+
+
+def test_a_day_is_the_local_day_across_a_dst_change():
+    berlin = ZoneInfo("Europe/Berlin")
+    moment = datetime(2026, 10, 25, 12, tzinfo=berlin)  # 25 hours long
+    start, end = day_bucket(moment, berlin)
+    assert start == datetime(2026, 10, 25, tzinfo=berlin)
+    assert end == datetime(2026, 10, 26, tzinfo=berlin)
+
+
+def counters(network="203.0.113.7", now=NOW, secret=b"s", per_day=20, per_period=300):
+    return new_reader_counters(
+        network=network,
+        bounds=NetworkBounds(identityless_per_day=per_day, full_texts_per_period=per_period),
+        allowance=5,
+        kind=PeriodKind.CALENDAR_MONTH,
+        rolling_days=30,
+        zone=SEOUL,
+        now=now,
+        secret=secret,
+    )
+
+
+def test_counter_keys_hold_no_address_and_share_one_hash_tag():
+    found = counters()
+    for counter in (found.period, found.day):
+        assert "203" not in counter.key
+    tag = found.period.key.split("}")[0] + "}"
+    assert found.day.key.startswith(tag)
+    assert (found.period.limit, found.day.limit) == (60, 20)
+    assert found.period.expires == datetime(2026, 12, 1, tzinfo=SEOUL)
+    assert found.day.expires == datetime(2026, 11, 15, tzinfo=SEOUL)
+
+
+def test_keys_rotate_with_the_day_and_the_period_and_depend_on_the_secret():
+    today, tomorrow = counters(), counters(now=NOW + timedelta(days=1))
+    assert today.period.key == tomorrow.period.key
+    assert today.day.key != tomorrow.day.key
+    next_month = counters(now=NOW + timedelta(days=30))
+    assert next_month.period.key != today.period.key
+    assert counters(network="203.0.113.8").period.key != today.period.key
+    assert counters(secret=b"other").period.key != today.period.key
+
+
+def test_a_bound_set_to_zero_keeps_no_counter():
+    assert counters(per_day=0).day is None
+    assert counters(per_period=0).period is None
