@@ -1,6 +1,7 @@
-"""Cross-cutting HTTP concerns: the request id and access log, and the Content-Security-Policy.
+"""Cross-cutting HTTP concerns: the request id and access log, the Content-Security-Policy,
+and keeping reader-specific responses out of shared caches.
 
-Both live in base settings, so the test suite runs every request through them."""
+All live in base settings, so the test suite runs every request through them."""
 
 import logging
 import re
@@ -8,6 +9,7 @@ import time
 import uuid
 
 from django.conf import settings
+from django.utils.cache import has_vary_header, patch_cache_control
 
 from .logging import request_id_var
 
@@ -152,4 +154,39 @@ class ContentSecurityPolicyMiddleware:
         if settings.DEBUG and response.status_code >= 400:
             header = "Content-Security-Policy-Report-Only"
         response[header] = self.value
+        return response
+
+
+def reader_specific(request, response) -> bool:
+    """Whether a shared cache (a CDN, a proxy) must not keep `response`: it sets a cookie, or
+    it varies on the credentials this request carries (a session cookie or an Authorization
+    header), so it may show this reader's data. Any other response is the same for everyone
+    who sends the same URL."""
+    if response.cookies:
+        return True
+    credentials = request.COOKIES.get(settings.SESSION_COOKIE_NAME) or request.META.get(
+        "HTTP_AUTHORIZATION"
+    )
+    return bool(credentials) and (
+        has_vary_header(response, "Cookie") or has_vary_header(response, "Authorization")
+    )
+
+
+class PrivateResponseMiddleware:
+    """Marks every reader-specific response (``reader_specific``) `Cache-Control: private`,
+    unless it is `no-store` already. Listed right after the request id, so its response half
+    runs after every other middleware's: the session, CSRF, messages and meter cookies are
+    all set by then. Views that know better (no-store) keep their header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.process_response(request, self.get_response(request))
+
+    def process_response(self, request, response):
+        if reader_specific(request, response) and "no-store" not in response.get(
+            "Cache-Control", ""
+        ):
+            patch_cache_control(response, private=True)
         return response

@@ -40,6 +40,7 @@ REQUEST_ID = "masthead.core.middleware.RequestIdMiddleware"
 # Called through their process_request / process_response hooks.
 HOOKED = frozenset(
     {
+        "masthead.core.middleware.PrivateResponseMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "masthead.core.middleware.ContentSecurityPolicyMiddleware",
         "django.contrib.sessions.middleware.SessionMiddleware",

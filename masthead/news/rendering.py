@@ -26,12 +26,15 @@ generation. The cache is an optimisation: when it fails, the page is
 rendered as if nothing were cached.
 """
 
+import copy
 import logging
 import re
 import secrets
 from dataclasses import dataclass
+from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.template.loader import render_to_string
@@ -146,10 +149,44 @@ def slot_markers() -> dict:
     return {name: mark_safe(f"<!--masthead-slot:{_NONCE}:{name}-->") for name in SLOTS}  # noqa: S308
 
 
+# What a request carries of its reader: cookies, credentials and the CSRF secret (META),
+# and what middleware hangs on it (the session, messages, the meter's reader, the campaigns
+# fetched for this reader).
+_READER_META = ("HTTP_COOKIE", "HTTP_AUTHORIZATION", "CSRF_COOKIE", "CSRF_COOKIE_NEEDS_UPDATE")
+_READER_ATTRIBUTES = ("_messages", "reader", "_masthead_campaigns", "_cached_user", "auser")
+
+
+def anonymous_request(request):
+    """`request` as a reader with no identity would send it: no cookies or credentials, an
+    empty session, no messages, AnonymousUser. Pieces shared between readers (the frame, the
+    anonymous paywall panel) are rendered from it, so a template that shows "the reader"
+    there (a header's "My account", a message) shows nobody's, whoever filled the cache."""
+    anonymous = copy.copy(request)
+    anonymous.META = {k: v for k, v in request.META.items() if k not in _READER_META}
+    if hasattr(request, "environ"):
+        anonymous.environ = anonymous.META
+    anonymous.COOKIES = {}
+    for name in _READER_ATTRIBUTES:
+        anonymous.__dict__.pop(name, None)
+    anonymous.user = AnonymousUser()
+    anonymous.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    return anonymous
+
+
+def render_shared(template: str, context: dict, request) -> str:
+    """`template` as every reader may receive it: from the anonymous request, and with no
+    CSRF token ({% csrf_token %} renders nothing, with a warning under DEBUG), since a token
+    is one browser's. A form that needs one cannot live in a shared piece."""
+    return render_to_string(
+        template, {**context, "csrf_token": ""}, request=anonymous_request(request)
+    )
+
+
 def build_frame(page, request, view: str) -> Frame:
-    context = page.frame_context(request)
+    anonymous = anonymous_request(request)
+    context = page.frame_context(anonymous)
     context["slots"] = slot_markers()
-    html = render_to_string(TEMPLATES[view], context, request=request)
+    html = render_shared(TEMPLATES[view], context, anonymous)
     return Frame(parts=tuple(_SLOT_RE.split(html)))
 
 
@@ -249,7 +286,7 @@ def paywall_html(request, decision) -> str:
     )
     html = cached_many([key]).get(key)
     if html is None:
-        html = render_to_string("access/paywall.html", {"access": decision}, request=request)
+        html = render_shared("access/paywall.html", {"access": decision}, request)
         store(key, html)
     return html
 

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so the request id and the access log cover every response.
     "masthead.core.middleware.RequestIdMiddleware",
+    # Next, so its response half sees every cookie the others set (masthead.core.middleware).
+    "masthead.core.middleware.PrivateResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "masthead.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
