@@ -50,3 +50,21 @@ def test_meter_settings_are_editable_in_the_admin(admin_client, site):
         page = admin_client.get(page["Location"])
     assert page.status_code == 200
     assert "Anonymous allowance" in page.content.decode()
+
+
+def test_meter_bounds_command_shows_sets_and_refuses_a_bound_below_one_allowance(site):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+    from wagtail.models import Site
+
+    from masthead.access.models import MeterSettings
+
+    out = StringIO()
+    call_command("meter_bounds", stdout=out)
+    assert "20 full texts per network per day" in out.getvalue()
+    call_command("meter_bounds", "--off", stdout=out)
+    config = MeterSettings.for_site(Site.objects.get(is_default_site=True))
+    assert (config.identityless_per_day, config.full_texts_per_network) == (0, 0)
+    with pytest.raises(CommandError, match="Less than one anonymous allowance"):
+        call_command("meter_bounds", "--per-period", "2", stdout=out)
