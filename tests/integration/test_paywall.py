@@ -141,9 +141,7 @@ def test_meta_descriptions_carry_only_the_deck(paywalled, client):
         assert "Paragraph" not in meta["content"]
 
 
-def test_cookie_is_signed_httponly_lax_and_holds_only_an_id_and_the_first_read(
-    paywalled, client
-):
+def test_cookie_is_signed_httponly_lax_and_holds_only_an_id_and_the_first_read(paywalled, client):
     first = paywalled["metered"][0]
     response = read(client, first)
     cookie = response.cookies[COOKIE]
