@@ -27,6 +27,10 @@ demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	@echo "Serving the demo on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/)"
+	@echo "E-mails are queued and printed here by the mail worker (manage.py db_worker)."
+	@# The worker beside the server, stopped with it (Ctrl-C, or the server exiting).
+	$(BIN)/python manage.py db_worker --backend mail --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 chromium:

@@ -3,11 +3,13 @@
 #
 #   nginx :8080 ──┬── gunicorn :8001 ──┬── PostgreSQL :5433 (its own cluster, var/prod/pg)
 #                 └── gunicorn :8002 ──┴── Redis :6380 (its own server, var/prod/redis)
+#   mail worker (manage.py db_worker --backend mail) ──┘ sends the queued e-mails
 #
 #   deploy/prod.sh up       start whatever is not running; migrate, collectstatic, load_demo
 #   deploy/prod.sh down     stop what `up` started (by pid file); keep the data
 #   deploy/prod.sh status   what runs, by pid file
-#   deploy/prod.sh reload   SIGHUP the app servers: new workers on the current code, no downtime
+#   deploy/prod.sh reload   SIGHUP the app servers: new workers on the current code, no downtime;
+#                           restart the mail worker
 #   deploy/prod.sh clean    down, then delete var/prod
 #   deploy/prod.sh stop-app|start-app PORT, stop-redis|start-redis, stop-postgres|start-postgres
 #                           one piece at a time, for the fault tests (tests/system/)
@@ -264,6 +266,37 @@ start_app() {
         || { tail -n 30 "$PROD/log/app-$port.log" >&2; die "app server :$port did not answer"; }
 }
 
+# The mail queue's worker: sends what the app servers queued (masthead.core.mail). In its own
+# session, so it outlives this script and no terminal signal reaches it; stopped by pid file.
+start_worker() {
+    local pid_file="$PROD/run/mail-worker.pid"
+    if running "$pid_file" db_worker; then
+        log "mail worker already running"
+        return
+    fi
+    local run=("$VENV/bin/python" manage.py db_worker --backend mail --no-reload)
+    # setpriv execs (runuser would stay in between and SIGKILL the worker 2 s after a TERM).
+    [ "$(id -u)" = 0 ] && run=(setpriv --reuid="$APP_USER" --regid="$APP_USER" --init-groups \
+        "${run[@]}")
+    (
+        set -a
+        . "$PROD/env"
+        set +a
+        cd "$ROOT"
+        setsid "${run[@]}" >>"$PROD/log/mail-worker.log" 2>&1 </dev/null &
+        echo $! >"$pid_file"
+    )
+    sleep 1
+    running "$pid_file" db_worker \
+        || { tail -n 30 "$PROD/log/mail-worker.log" >&2; die "the mail worker did not start"; }
+    log "mail worker started"
+}
+
+# SIGTERM: the worker finishes the message it is sending (EMAIL_TIMEOUT, 10 s), then exits.
+stop_worker() {
+    if stop_pid "$PROD/run/mail-worker.pid" db_worker 30; then log "mail worker stopped"; fi
+}
+
 nginx_conf() {
     local prefix="$PROD/nginx" modules="" brotli=""
     local mod
@@ -336,6 +369,7 @@ up() {
     for port in "${APP_PORTS[@]}"; do
         start_app "$port"
     done
+    start_worker
     start_nginx
     wait_for "the site through nginx" 60 site_healthy || die "nginx does not answer healthily"
     cat <<EOF
@@ -358,6 +392,7 @@ down() {
         # gunicorn lets workers finish their requests for graceful_timeout (30 s).
         stop_app "$port"
     done
+    stop_worker
     stop_redis
     stop_postgres
     log "down (data kept in var/prod/)"
@@ -399,6 +434,11 @@ reload() {
             log "app server :$port is not running"
         fi
     done
+    # The worker has no reload: a restart puts it on the current code.
+    if running "$PROD/run/mail-worker.pid" db_worker; then
+        stop_worker
+        start_worker
+    fi
 }
 
 # Exit status 0 only when everything runs.
@@ -418,6 +458,7 @@ status() {
     for port in "${APP_PORTS[@]}"; do
         report "app server :$port" running "$PROD/run/app-$port.pid" gunicorn
     done
+    report "mail worker" running "$PROD/run/mail-worker.pid" db_worker
     report "Redis :$REDIS_PORT" running "$PROD/redis/redis.pid" redis-server
     report "PostgreSQL :$PG_PORT" running "$PROD/pg/data/postmaster.pid" postgres
     return "$down"

@@ -3,10 +3,11 @@ from django.db import models
 
 
 class SentNotice(models.Model):
-    """One e-mail sent to a reader. The unique (kind, key) is what makes each notice go out
-    once: a run inserts the row before sending, in the same transaction, so a second run
-    racing it fails on the constraint instead of mailing again, and a failed send rolls the
-    row back so the next run retries."""
+    """One e-mail sent to a reader (queued at `sent_at`; the mail queue's worker delivers
+    it). The unique (kind, key) is what makes each notice go out once: a run inserts the row
+    and queues the mail in one transaction, so a second run racing it fails on the
+    constraint instead of queueing again, and a failure to queue rolls the row back so the
+    next run retries."""
 
     class Kind(models.TextChoices):
         RECEIPT = "receipt"

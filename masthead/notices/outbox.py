@@ -15,10 +15,12 @@ Each run looks back only ``MASTHEAD_NOTICE_LOOKBACK_DAYS`` (payments made and ac
 ended in that window), so a first run on an old database does not mail years of history;
 a run missed for longer than that loses those notices rather than sending them late.
 
-Sending is at least once at the edge: the `SentNotice` row is inserted first and the mail
-sent inside the same transaction, so a failed send leaves no row (the next run retries) and
-a racing run waits on the unique constraint and then skips. If the mail server accepted a
-message and the commit then failed, the next run sends it again.
+Queueing is exactly once: the `SentNotice` row is inserted and the mail queued (a row in the
+mail queue, masthead.core.mail) in one transaction, so both commit or neither does (the next
+run tries again), and a racing run waits on the unique constraint and then skips. The mail
+server is never called here: the queue's worker sends the message and retries it while the
+server is down (masthead.core.tasks), so a dead mail server neither fails a run nor loses a
+notice.
 """
 
 import logging
@@ -57,7 +59,8 @@ class Notice:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What a run did with one due notice: sent, or not (`error` says why; it is retried)."""
+    """What a run did with one due notice: queued for sending, or not (`error` says why; the
+    next run tries again)."""
 
     kind: str
     key: str
@@ -239,7 +242,7 @@ def due(*, now: datetime) -> list[Notice]:
 
 
 def deliver(notice: Notice, *, now: datetime) -> Delivery | None:
-    """Mail one notice once. None when another run has sent (or is sending) it."""
+    """Queue one notice's mail once. None when another run has queued (or is queueing) it."""
     to = notice.user.email
     try:
         with transaction.atomic():
@@ -249,14 +252,14 @@ def deliver(notice: Notice, *, now: datetime) -> Delivery | None:
             emails.send(notice.kind, to=to, context={"user": notice.user, **notice.context})
     except IntegrityError:
         return None
-    except Exception as error:  # noqa: BLE001 - any failure to send is retried next run
-        log.exception("could not send the %s notice %s to %s", notice.kind, notice.key, to)
+    except Exception as error:  # noqa: BLE001 - any failure to queue is retried next run
+        log.exception("could not queue the %s notice %s to %s", notice.kind, notice.key, to)
         return Delivery(notice.kind, notice.key, to, error=str(error) or type(error).__name__)
     return Delivery(notice.kind, notice.key, to)
 
 
 def deliver_due(*, now: datetime) -> list[Delivery]:
-    """Send every notice that is due; what was sent and what failed (to be retried)."""
+    """Queue every notice that is due; what was queued and what failed (to be retried)."""
     return [d for d in (deliver(n, now=now) for n in due(now=now)) if d is not None]
 
 

@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
+    # The task queue: django_tasks' checks and signals, django_tasks_db's table and worker.
+    "django_tasks",
+    "django_tasks_db",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -164,6 +167,19 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
+# Background tasks (django-tasks). "default" runs Wagtail's own tasks (the reference index,
+# deleting a replaced file) inside the request, as Wagtail does when nothing is configured.
+# "mail" is the mail queue: a row per message in the database, sent by
+# `manage.py db_worker --backend mail` (masthead.core.mail, docs/production.md).
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "mail": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+}
+# A send that fails is tried again after each of these delays in seconds (1 min, 5 min,
+# 30 min, 2 h, 6 h, 12 h: 7 attempts over about 21 hours); after the last it is Failed.
+MASTHEAD_MAIL_RETRY_DELAYS = [
+    int(delay) for delay in env_list("MASTHEAD_MAIL_RETRY_DELAYS", "60,300,1800,7200,21600,43200")
+]
 # Sign-in and e-mail-sending attempts: (attempts, window in seconds) per account and per IP.
 MASTHEAD_RATE_LIMIT_ACCOUNT = (5, 15 * 60)
 MASTHEAD_RATE_LIMIT_IP = (20, 15 * 60)

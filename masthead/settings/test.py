@@ -9,6 +9,12 @@ SECRET_KEY = "test-only-insecure-key"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The mail queue sends each message as it is queued, so a test reads mail.outbox right after
+# the request; tests/integration/test_mail_queue.py runs the database queue and its worker.
+TASKS = {
+    **TASKS,  # noqa: F405
+    "mail": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+}
 MASTHEAD_SERVE_MEDIA = True
 # Tests load the demo (load_demo) and pay with the test provider; the refusals without it are
 # tested with overrides (tests/integration/test_production_defaults.py).

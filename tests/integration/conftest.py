@@ -107,3 +107,29 @@ def cache_reads(monkeypatch):
     monkeypatch.setattr(cache, "get", counting_get)
     monkeypatch.setattr(cache, "get_many", counting_get_many)
     return reads
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on a private port, down until `smtp.start()` (tests/integration/
+    mail_queue.py); each message it accepts is in `smtp.messages`."""
+    from tests.integration.mail_queue import SmtpServer
+
+    server = SmtpServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_queue(settings, smtp):
+    """The production mail path: messages queued in the database (django-tasks-db) and sent
+    over SMTP to `smtp` by the worker (mail_queue.run_worker), instead of the test settings'
+    send-at-once queue and in-memory outbox."""
+    settings.TASKS = {**settings.TASKS, "mail": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    return smtp

@@ -7,15 +7,16 @@ from datetime import datetime, timedelta
 from io import StringIO
 
 import pytest
-from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test import override_settings
 
+from masthead.core import mail
 from masthead.notices import outbox
 from masthead.notices.models import SentNotice
 from masthead.subscriptions import actions
 from masthead.subscriptions.payments import get_provider
+from tests.integration.mail_queue import rows, run_worker, time_passes
 from tests.integration.subscription_factories import (
     DAY,
     NOW,
@@ -299,28 +300,55 @@ def test_a_refund_ends_access_and_says_so(catalogue, at, mailoutbox):
 # Failures and races
 
 
-class BrokenBackend(BaseEmailBackend):
-    def send_messages(self, email_messages):
-        raise ConnectionRefusedError("the mail server is down")
-
-
-def test_a_failed_send_leaves_nothing_recorded_and_is_retried(catalogue, at, mailoutbox):
+def test_a_notice_that_cannot_be_queued_leaves_nothing_recorded_and_is_retried(
+    catalogue, at, mailoutbox, monkeypatch
+):
     reader = make_reader()
     subscribe(reader, catalogue["dollar"])
-    # when the mail server is down
+
+    def broken_queue(**message):
+        raise DatabaseError("the mail queue's table is locked")
+
+    # when the message cannot be queued
+    monkeypatch.setattr(mail, "queue", broken_queue)
     err = StringIO()
     at(NOW + MINUTE)
-    with (
-        override_settings(EMAIL_BACKEND="tests.integration.test_notices.BrokenBackend"),
-        pytest.raises(CommandError, match="1 of 1 notices could not be sent"),
-    ):
+    with pytest.raises(CommandError, match="1 of 1 notices could not be queued"):
         call_command("send_notices", stdout=StringIO(), stderr=err)
-    # then nothing is marked sent, the failure is reported, and the next run sends it
-    assert "the mail server is down" in err.getvalue()
+    # then nothing is marked sent, the failure is reported, and the next run queues it
+    assert "the mail queue's table is locked" in err.getvalue()
     assert not SentNotice.objects.exists()
     assert mailoutbox == []
+    monkeypatch.undo()
     send(at, NOW + 2 * MINUTE)
     assert [m.to for m in mailoutbox] == [[reader.email]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_mail_server_fails_no_run_and_the_notice_goes_out_once_it_is_back(at, mail_queue):
+    # given a receipt due, and a mail server that is down
+    plan = make_plan(name="Digital")
+    reader = make_reader()
+    subscribe(reader, make_intro(plan, NOW, "0.99", 1))
+    # when the command runs twice and the worker tries
+    printed = send(at, NOW + MINUTE)
+    send(at, NOW + 2 * MINUTE)
+    run_worker()
+    # then the run succeeded and recorded the notice once; the mail waits in the queue
+    assert f"Queued receipt {receipt_key(reader)} to {reader.email}" in printed
+    assert SentNotice.objects.count() == 1
+    assert mail_queue.messages == []
+    assert len(rows(status="READY")) == 1
+    # when the mail server is back and the retry is due
+    mail_queue.start()
+    time_passes()
+    run_worker()
+    send(at, NOW + 3 * MINUTE)
+    run_worker()
+    # then the receipt went out once
+    [receipt] = mail_queue.messages
+    assert receipt["To"] == reader.email
+    assert receipt["Subject"] == f"Your receipt from {SITE}: $0.99"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,8 +6,9 @@ from masthead.notices.outbox import deliver_due
 
 class Command(BaseCommand):
     help = (
-        "Send the subscription e-mails that are due (receipts, failed payments, trials "
-        "ending, access expired), each once. Run it every minute."
+        "Queue the subscription e-mails that are due (receipts, failed payments, trials "
+        "ending, access expired), each once; the mail queue's worker sends them. Run it "
+        "every minute."
     )
 
     def handle(self, *args, **options):
@@ -15,11 +16,11 @@ class Command(BaseCommand):
         failed = [d for d in deliveries if not d.sent]
         for delivery in deliveries:
             if delivery.sent:
-                self.stdout.write(f"Sent {delivery.kind} {delivery.key} to {delivery.to}")
+                self.stdout.write(f"Queued {delivery.kind} {delivery.key} to {delivery.to}")
             else:
                 self.stderr.write(
-                    f"Could not send {delivery.kind} {delivery.key} to {delivery.to}: "
+                    f"Could not queue {delivery.kind} {delivery.key} to {delivery.to}: "
                     f"{delivery.error} (retried next run)"
                 )
         if failed:
-            raise CommandError(f"{len(failed)} of {len(deliveries)} notices could not be sent.")
+            raise CommandError(f"{len(failed)} of {len(deliveries)} notices could not be queued.")
