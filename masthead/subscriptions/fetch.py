@@ -150,6 +150,8 @@ _PAYMENT_WORDS = {
     "renewal_failed": "Renewal payment failed",
     "refunded": "Refunded",
     "disputed": "Payment disputed",
+    "dispute_won": "Dispute settled, payment kept",
+    "dispute_lost": "Dispute settled, payment returned",
 }
 
 

@@ -507,7 +507,7 @@ def test_cancelling_on_the_account_page_tells_stripe_and_the_webhook_adds_nothin
     assert fake.subscriptions["sub_test_1"]["cancel_at_period_end"] is False
 
 
-def test_when_stripe_cannot_be_told_the_cancellation_is_undone_and_said(
+def test_when_stripe_cannot_be_told_the_cancellation_is_not_made_and_said(
     subscribed, fake, client, at, monkeypatch
 ):
     def unreachable(subscription_id, cancel, **options):

@@ -203,3 +203,70 @@ def test_expired_is_not_entitled_even_inside_the_old_period(reader, plan):
     subscription = paid(reader, plan)
     actions.expire(subscription=subscription, now=NOW + DAY)
     assert not is_entitled(entitlement_for(reader, NOW + 2 * DAY), NOW + 2 * DAY)
+
+
+def test_restore_undoes_an_expiry_and_only_an_expiry(reader, plan):
+    # given a paid subscription ended early (a dispute), the reason in its ledger row
+    subscription = paid(reader, plan)
+    with pytest.raises(actions.InvalidTransition, match="cannot restore"):
+        actions.restore(
+            subscription=subscription,
+            status=Status.ACTIVE,
+            period_end=NOW + 30 * DAY,
+            cancel_at_period_end=False,
+            now=NOW,
+        )
+    actions.expire(subscription=subscription, now=NOW + DAY, reason="disputed", dispute="dp_1")
+    assert subscription.events.last().data == {
+        "previous": "active",
+        "reason": "disputed",
+        "dispute": "dp_1",
+    }
+    assert not is_entitled(entitlement_for(reader, NOW + 2 * DAY), NOW + 2 * DAY)
+    # when it is restored to the provider's state
+    actions.restore(
+        subscription=subscription,
+        status=Status.ACTIVE,
+        period_end=NOW + 30 * DAY,
+        cancel_at_period_end=False,
+        now=NOW + 3 * DAY,
+        reason="dispute_won",
+    )
+    # then access is back to the period's end, and the ledger says why
+    assert subscription.status == Status.ACTIVE
+    assert is_entitled(entitlement_for(reader, NOW + 3 * DAY), NOW + 3 * DAY)
+    assert kinds(subscription) == ["started", "expired", "restored"]
+    # and it cannot be restored to an ended state
+    actions.expire(subscription=subscription, now=NOW + 4 * DAY)
+    with pytest.raises(actions.InvalidTransition):
+        actions.restore(
+            subscription=subscription,
+            status=Status.EXPIRED,
+            period_end=NOW + 30 * DAY,
+            cancel_at_period_end=False,
+            now=NOW + 5 * DAY,
+        )
+
+
+@pytest.mark.parametrize(
+    ("change", "check", "status", "cancelled"),
+    [
+        (actions.cancel, actions.check_cancel, Status.ACTIVE, True),
+        (actions.cancel, actions.check_cancel, Status.EXPIRED, False),
+        (actions.resume, actions.check_resume, Status.ACTIVE, False),
+        (actions.resume, actions.check_resume, Status.CANCELED, True),
+    ],
+)
+def test_checks_refuse_beforehand_exactly_what_the_change_refuses(
+    reader, plan, change, check, status, cancelled
+):
+    subscription = paid(reader, plan)
+    Subscription.objects.filter(pk=subscription.pk).update(
+        status=status, cancel_at_period_end=cancelled
+    )
+    subscription.refresh_from_db()
+    with pytest.raises(actions.InvalidTransition) as checked:
+        check(subscription=subscription, now=NOW)
+    with pytest.raises(actions.InvalidTransition) as changed:
+        change(subscription=subscription, now=NOW)
+    assert str(checked.value) == str(changed.value)
