@@ -5,15 +5,18 @@ and loses no mail; a send that keeps failing is retried, then Failed, in the adm
 
 import re
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task_backends
 from django_tasks.backends.immediate import ImmediateBackend
 from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 from wagtail.tasks import update_reference_index_task
 
 from masthead.core import mail
@@ -191,6 +194,45 @@ def test_an_address_the_server_refuses_for_good_fails_at_once(mail_queue):
     assert row.status == "FAILED"
     assert row.exception_class_path == "smtplib.SMTPRecipientsRefused"
     assert mail_queue.messages == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_message_can_be_queued_again_once_the_cause_is_fixed(mail_queue):
+    # given a message Failed because the server refused the address
+    mail_queue.inbox.refuse.add("gone@example.com")
+    mail_queue.start()
+    mail.send("readers/email", "welcome", to="gone@example.com", context={"user": None})
+    run_worker()
+    [failed] = rows(status="FAILED")
+    # when the mailbox exists again and the row is queued again
+    mail_queue.inbox.refuse.clear()
+    out = StringIO()
+    call_command("retry_mail", str(failed.id), stdout=out)
+    run_worker()
+    # then the message arrives, from a new first attempt
+    assert f"{failed.id} to gone@example.com: queued as" in out.getvalue()
+    [message] = mail_queue.messages
+    assert message["To"] == "gone@example.com"
+    [sent] = rows(status="SUCCESSFUL")
+    assert sent.args_kwargs["kwargs"]["attempt"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_left_running_by_a_killed_worker_can_be_queued_again(mail_queue):
+    # given a row a killed worker left Running an hour ago
+    mail_queue.start()
+    mail.send("readers/email", "welcome", to="reader@example.com", context={"user": None})
+    [row] = rows()
+    row.claim("killed-worker")
+    DBTaskResult.objects.filter(pk=row.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    # when the stuck rows are queued again
+    call_command("retry_mail", "--stuck-minutes=30", stdout=StringIO())
+    run_worker()
+    # then the message goes out, and the stuck row says what became of it
+    assert [m["To"] for m in mail_queue.messages] == ["reader@example.com"]
+    stuck = DBTaskResult.objects.get(pk=row.pk)
+    assert stuck.status == "FAILED"
+    assert "stopped worker" in stuck.traceback
 
 
 def test_wagtail_tasks_still_run_at_once_and_mail_goes_to_its_own_backend(settings):
