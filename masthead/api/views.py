@@ -3,12 +3,14 @@ no django.contrib.auth.login(), so a browser's cookies never speak for an API re
 
 CSRF: the token and sign-in-link endpoints are exempt, which is safe because nothing they
 do rides on ambient credentials. POST /token takes the e-mail and password (or a link
-token) from the body and sets no cookie (a cross-site page that knows a password gains
-nothing it could not get itself, and cannot read the answer); DELETE acts only on the
-token in the Authorization header, which browsers never attach on their own. The article
-endpoint is GET only and needs no exemption."""
+token or code, with the nonce the app bound the link to) from the body and sets no cookie
+(a cross-site page that knows a password gains nothing it could not get itself, and cannot
+read the answer); DELETE acts only on the token in the Authorization header, which
+browsers never attach on their own. The article endpoint is GET only and needs no
+exemption."""
 
 import json
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -27,10 +29,11 @@ from masthead.readers import ratelimit
 from . import tokens
 
 OPENAPI_PATH = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
-# The web sign-in's scope: the API is another door to the same accounts, so both share
-# one count of attempts per account and per IP.
-SIGN_IN_SCOPE = "sign-in"
+# Trading a link or a code for a token: counted per client IP.
+LINK_SCOPE = "sign-in-link-trade"
 NAME_MAX_LENGTH = 100
+# The nonce an app binds its sign-in links to: at least 128 bits in the URL-safe alphabet.
+_NONCE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
 _MAX_ID = 2**31 - 1
 
 
@@ -96,36 +99,67 @@ def token(request):
     return response
 
 
+def _limited(verdict) -> JsonResponse:
+    return _error(
+        429,
+        "rate_limited",
+        "Too many attempts. Try again later.",
+        Retry_After=str(verdict.retry_after),
+    )
+
+
+def _nonce(data: dict) -> str:
+    nonce = data.get("nonce")
+    if not isinstance(nonce, str) or not _NONCE_PATTERN.match(nonce):
+        raise ValueError("'nonce' must be 22 to 128 characters of A-Z, a-z, 0-9, - and _.")
+    return nonce
+
+
 def _issue(request):
-    """A token for an e-mail and password, or for a sign-in link the app received (the
-    link's token, consumed once, exactly as the web confirm page would)."""
+    """A token for an e-mail and password, or for a sign-in link the app asked for (its
+    token, or the code it showed when opened elsewhere, with the app's nonce; consumed
+    once, exactly as on the web). Failed passwords count against the same limits as the
+    web sign-in (ratelimit.begin_sign_in): the API is another door to the same accounts."""
     try:
         data = _json_object(request)
         name = _token_name(data)
-        if "link_token" in data:
-            return _issue_from_link(request, data.get("link_token"), name)
+        if "link_token" in data or "code" in data:
+            return _issue_from_link(request, data, name)
         email, password = _credentials(data)
     except ValueError as error:
         return _bad_request(str(error))
-    if not ratelimit.allow(request, SIGN_IN_SCOPE, email):
-        return _error(429, "rate_limited", "Too many attempts. Try again later.")
+    attempt = ratelimit.begin_sign_in(request, email)
+    if not attempt:
+        return _limited(attempt)
     # The backend hashes a password for unknown addresses too: known and unknown e-mails
     # cost the same time and get the same answer.
     user = check_password(request, username=email, password=password)
     if user is None:
         return _error(401, "invalid_credentials", "The e-mail address or password is wrong.")
-    ratelimit.reset_account(SIGN_IN_SCOPE, email)
+    ratelimit.sign_in_succeeded(request, attempt)
     return _issued(user, name)
 
 
-def _issue_from_link(request, link_token, name: str):
-    if not isinstance(link_token, str):
-        raise ValueError("'link_token' must be a string.")
-    if not ratelimit.allow(request, SIGN_IN_SCOPE):
-        return _error(429, "rate_limited", "Too many attempts. Try again later.")
-    link = reader_actions.consume_sign_in_link(link_token)
+def _issue_from_link(request, data: dict, name: str):
+    link_token, code = data.get("link_token"), data.get("code")
+    if (link_token is None) == (code is None):
+        raise ValueError("Send either 'link_token' or 'code', with 'nonce'.")
+    if not isinstance(link_token if code is None else code, str):
+        raise ValueError("'link_token' and 'code' must be strings.")
+    nonce = _nonce(data)
+    verdict = ratelimit.allow(request, LINK_SCOPE)
+    if not verdict:
+        return _limited(verdict)
+    if code is None:
+        link = reader_actions.consume_sign_in_link(link_token, nonce=nonce)
+    else:
+        link = reader_actions.consume_sign_in_code(nonce=nonce, code=code)
     if link is None:
-        return _error(401, "invalid_credentials", "The sign-in link is unknown, used or expired.")
+        return _error(
+            401,
+            "invalid_credentials",
+            "The sign-in link is unknown, used, expired or asked for with another nonce.",
+        )
     return _issued(link.user, name)
 
 
@@ -146,15 +180,20 @@ def sign_in_link(request):
 
 
 def _send_link(request):
+    """The link is bound to the nonce the app sends: only a request with that nonce can
+    trade it (or its code) for a token, so a link forwarded to someone else is no use."""
     try:
-        email = _json_object(request).get("email")
+        data = _json_object(request)
+        email = data.get("email")
         if not isinstance(email, str):
             raise ValueError("'email' must be a string.")
+        nonce = _nonce(data)
     except ValueError as error:
         return _bad_request(str(error))
-    if not ratelimit.allow(request, "sign-in-link", email):
-        return _error(429, "rate_limited", "Too many attempts. Try again later.")
-    reader_actions.send_sign_in_link(request, email=email)
+    verdict = ratelimit.allow(request, "sign-in-link", email)
+    if not verdict:
+        return _limited(verdict)
+    reader_actions.send_sign_in_link(request, email=email, nonce=nonce)
     return JsonResponse(
         {"message": "If an account exists for this address, a sign-in link is on its way."},
         status=202,

@@ -2,12 +2,15 @@
 
 import logging
 import secrets
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 
 from . import emails, tokens
 from .models import SignInLink
@@ -88,35 +91,44 @@ def verification_pending(token: str) -> bool:
     )
 
 
-def verify_email(token: str):
+@dataclass(frozen=True)
+class Verified:
+    user: object
+    first: bool  # the account's first confirmed address
+    signed_up_here: bool  # confirmed from the browser that signed up (see confirm_address)
+
+
+def verify_email(token: str, *, signed_up_as: str = "") -> Verified | None:
     """Apply a verification link: mark the address verified, switching to it if the link
-    was for a new address. Returns (user, first_verification), or (None, False)."""
+    was for a new address. A first confirmation goes through confirm_address(). None when
+    the link does nothing."""
     claim = tokens.read_verification_token(token)
     if claim is None:
-        return None, False
+        return None
     users = get_user_model()
     with transaction.atomic():
         user = users._default_manager.select_for_update().filter(pk=claim.user_pk).first()
         if user is None or not user.is_active:
-            return None, False
+            return None
         if normalise_email(user.email) != normalise_email(claim.from_email):
-            return None, False  # the address changed since: this link is stale
+            return None  # the address changed since: this link is stale
         first = not user.email_verified
         user.email = claim.to_email
-        user.email_verified = True
         try:
             with transaction.atomic():
-                user.save(update_fields=["email", "email_verified"])
+                user.save(update_fields=["email"])
         except IntegrityError:
-            return None, False  # someone else took the address meanwhile
-    return user, first
+            return None  # someone else took the address meanwhile
+        signed_up_here = first and confirm_address(user=user, signed_up_as=signed_up_as)
+    user.refresh_from_db()
+    return Verified(user=user, first=first, signed_up_here=signed_up_here)
 
 
 def send_welcome(*, user) -> None:
     emails.send("welcome", to=user.email, context={"user": user})
 
 
-def send_sign_in_link(request, *, email: str, next_url: str = "") -> None:
+def send_sign_in_link(request, *, email: str, nonce: str, next_url: str = "") -> None:
     """E-mail a one-time sign-in link if the address has an account. For an unknown address
     the link is rendered and queued as a blank (emails.send_nothing) that the worker drops,
     so the two take about as long and answer the same, with the mail server up or down."""
@@ -135,37 +147,105 @@ def send_sign_in_link(request, *, email: str, next_url: str = "") -> None:
         created_at=issued,
         expires_at=issued + tokens.SIGN_IN_LINK_LIFETIME,
         next_url=next_url,
+        nonce_hash=tokens.hash_nonce(nonce),
+        code_hash=tokens.hash_code(tokens.link_code(token)),
     )
     emails.send("sign_in_link", to=user.email, context={"url": url, "minutes": minutes})
 
 
-def usable_sign_in_link(token: str) -> SignInLink | None:
+def _live_links():
     return SignInLink.objects.filter(
-        token_hash=tokens.hash_link_token(token),
         used_at__isnull=True,
         expires_at__gt=tokens.now(),
+        code_attempts__lt=SignInLink.MAX_CODE_ATTEMPTS,
         user__is_active=True,
-    ).first()
+    )
 
 
-def consume_sign_in_link(token: str) -> SignInLink | None:
-    """Use a link once. The conditional UPDATE is the check and the act in one statement,
-    so two racing POSTs cannot both succeed."""
+def usable_sign_in_link(token: str) -> SignInLink | None:
+    return _live_links().filter(token_hash=tokens.hash_link_token(token)).first()
+
+
+def sign_in_link_asked_here(link: SignInLink, *, nonce: str) -> bool:
+    """Whether the browser (or app) holding `nonce` is the one that asked for the link."""
+    return link.nonce_hash == tokens.hash_nonce(nonce)
+
+
+def consume_sign_in_link(token: str, *, nonce: str, signed_up_as: str = "") -> SignInLink | None:
+    """Use a link once, from the browser or app that asked for it (the holder of `nonce`).
+    The conditional UPDATE is the check and the act in one statement, so two racing POSTs
+    cannot both succeed. signed_up_as is the sign-up cookie's tag, if any (confirm_address)."""
     token_hash = tokens.hash_link_token(token)
-    used = SignInLink.objects.filter(
-        token_hash=token_hash,
-        used_at__isnull=True,
-        expires_at__gt=tokens.now(),
-        user__is_active=True,
-    ).update(used_at=tokens.now())
+    used = (
+        _live_links()
+        .filter(token_hash=token_hash, nonce_hash=tokens.hash_nonce(nonce))
+        .update(used_at=tokens.now())
+    )
     if used != 1:
         return None
-    link = SignInLink.objects.select_related("user").get(token_hash=token_hash)
+    return _signed_in_by(SignInLink.objects.get(token_hash=token_hash), signed_up_as)
+
+
+def consume_sign_in_code(*, nonce: str, code: str, signed_up_as: str = "") -> SignInLink | None:
+    """Use a link by the code it showed in another browser, typed into the browser that
+    asked for it. Each try counts against every live link of this nonce before the code is
+    compared (a conditional UPDATE, race-safe); after MAX_CODE_ATTEMPTS the links are spent."""
+    nonce_hash = tokens.hash_nonce(nonce)
+    candidates = _live_links().filter(nonce_hash=nonce_hash)
+    tried = list(candidates.values_list("pk", flat=True))
+    if not tried:
+        return None
+    SignInLink.objects.filter(pk__in=tried, code_attempts__lt=SignInLink.MAX_CODE_ATTEMPTS).update(
+        code_attempts=F("code_attempts") + 1
+    )
+    code_hash = tokens.hash_code(code)
+    for link in SignInLink.objects.filter(pk__in=tried):
+        if not constant_time_compare(link.code_hash, code_hash):
+            continue
+        # The try was counted first: a code that matches on the last allowed try still works.
+        used = SignInLink.objects.filter(
+            pk=link.pk,
+            used_at__isnull=True,
+            expires_at__gt=tokens.now(),
+            code_attempts__lte=SignInLink.MAX_CODE_ATTEMPTS,
+            user__is_active=True,
+        ).update(used_at=tokens.now())
+        if used == 1:
+            return _signed_in_by(SignInLink.objects.get(pk=link.pk), signed_up_as)
+    return None
+
+
+def _signed_in_by(link: SignInLink, signed_up_as: str) -> SignInLink:
+    """A used link proves the inbox: a first sign-in by link confirms the address."""
+    link = SignInLink.objects.select_related("user").get(pk=link.pk)
     if not link.user.email_verified:
-        # The link reached the inbox, which is all verification proves.
-        link.user.email_verified = True
-        link.user.save(update_fields=["email_verified"])
+        confirm_address(user=link.user, signed_up_as=signed_up_as)
+        link.user.refresh_from_db()
     return link
+
+
+def confirm_address(*, user, signed_up_as: str = "") -> bool:
+    """Mark an account's address confirmed for the first time. Whoever signed up may not
+    own the address: unless the confirming browser is the one that signed up (its sign-up
+    cookie's tag, signed_up_as, names this address), the password set at sign-up is dropped
+    and every session and app token of the account ends, so the owner starts clean and sets
+    a password. Returns whether this browser signed up (the password stays)."""
+    signed_up_here = bool(signed_up_as) and constant_time_compare(
+        signed_up_as, tokens.sign_up_tag(user.email)
+    )
+    with transaction.atomic():
+        locked = get_user_model()._default_manager.select_for_update().get(pk=user.pk)
+        if locked.email_verified:
+            return signed_up_here
+        locked.email_verified = True
+        fields = ["email_verified"]
+        if not signed_up_here:
+            locked.set_unusable_password()
+            fields.append("password")
+        locked.save(update_fields=fields)
+        if not signed_up_here:
+            sign_out_everywhere(user=locked)
+    return signed_up_here
 
 
 def sign_out_everywhere(*, user) -> None:

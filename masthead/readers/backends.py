@@ -34,7 +34,14 @@ def forget_user(sender, instance, **kwargs) -> None:
 class EmailBackend(ModelBackend):
     """Readers sign in with their e-mail address (any case); staff may still use a user name
     in the Wagtail admin. An unknown account costs one password hash, like a known one, so
-    timing does not tell them apart."""
+    timing does not tell them apart.
+
+    A reader's password works only once the address is confirmed: anyone can sign up with
+    somebody else's address, and that password must not open the account the owner later
+    confirms (actions.confirm_address drops it). The rule is for sign-in by address:
+    accounts made by sign-up have a random user name nobody is told, while staff and editors,
+    made in the admin, sign in by the user name they were given (staff by address too)
+    whether or not an address was confirmed."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         users = get_user_model()
@@ -43,15 +50,18 @@ class EmailBackend(ModelBackend):
         if not username or password is None:
             return None
         username = username.strip()
-        lookup = {"email__iexact": username} if "@" in username else {"username": username}
+        by_email = "@" in username
+        lookup = {"email__iexact": username} if by_email else {"username": username}
         try:
             user = users._default_manager.get(**lookup)
         except (users.DoesNotExist, users.MultipleObjectsReturned):
             users().set_password(password)
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
-            return user
-        return None
+        if not user.check_password(password) or not self.user_can_authenticate(user):
+            return None
+        if by_email and not (user.email_verified or user.is_staff):
+            return None
+        return user
 
     def get_user(self, user_id):
         """The session's account, as ModelBackend finds it, through the cache. Only the row

@@ -3,7 +3,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
-from . import emails
+from . import actions, emails
 
 
 class AccessibleErrorsMixin:
@@ -42,10 +42,25 @@ class SignInForm(AccessibleErrorsMixin, auth_forms.AuthenticationForm):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
+    # The same words when the address is not confirmed yet (backends.EmailBackend), so the
+    # answer says nothing about the account; the page says to confirm first.
     error_messages = {
         "invalid_login": _("That e-mail address and password did not match. Please try again."),
         "inactive": _("That e-mail address and password did not match. Please try again."),
     }
+
+
+class SignInCodeForm(AccessibleErrorsMixin, forms.Form):
+    """The code a sign-in link shows when it is opened in another browser."""
+
+    wrong_code = _("That code does not match a sign-in link asked for in this browser.")
+    code = forms.RegexField(
+        label=_("Code from the link"),
+        regex=r"^\s*[0-9]{6}\s*$",
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        error_messages={"invalid": _("The code is six digits.")},
+    )
 
 
 class EmailForm(AccessibleErrorsMixin, forms.Form):
@@ -106,6 +121,13 @@ class PasswordResetForm(AccessibleErrorsMixin, auth_forms.PasswordResetForm):
 
     email = email_field()
 
+    def get_users(self, email):
+        """Django's, but an account without a usable password may reset too: confirming an
+        address from another browser drops the password set at sign-up
+        (actions.confirm_address), and this is how the owner sets one."""
+        users = get_user_model()._default_manager.filter(email__iexact=email, is_active=True)
+        return (u for u in users if u.email.casefold() == email.casefold())
+
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
         self.queued = True
         emails.send("password_reset", to=context["email"], context=context)
@@ -131,3 +153,12 @@ class SetPasswordForm(AccessibleErrorsMixin, auth_forms.SetPasswordForm):
         super().__init__(*args, **kwargs)
         # Django's help text is an HTML list; our field template shows plain text.
         self.fields["new_password1"].help_text = SignUpForm.base_fields["password"].help_text
+
+    def save(self, commit=True):
+        """A reset link proves the inbox, so it confirms an unconfirmed address first: the
+        sign-up password and every session end (confirm_address), then the new password is
+        set and works."""
+        if commit and not self.user.email_verified:
+            actions.confirm_address(user=self.user)
+            self.user.refresh_from_db()
+        return super().save(commit=commit)

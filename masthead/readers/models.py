@@ -45,7 +45,14 @@ class User(AbstractUser):
 
 class SignInLink(models.Model):
     """A one-time sign-in link. Only a hash of the token is stored, so a database leak
-    does not hand out live links; used_at makes each link work once."""
+    does not hand out live links; used_at makes each link work once.
+
+    The link signs in only the browser (or app) that asked for it: that one holds the nonce
+    whose hash is nonce_hash. Opened anywhere else, the link's page shows a short code to
+    type into the asking browser instead; code_hash is its keyed hash and code_attempts
+    counts the tries, after MAX_CODE_ATTEMPTS of which the link is spent."""
+
+    MAX_CODE_ATTEMPTS = 5
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sign_in_links"
@@ -55,6 +62,9 @@ class SignInLink(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     next_url = models.CharField(max_length=2000, blank=True, default="")
+    nonce_hash = models.CharField(max_length=64, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["expires_at"])]

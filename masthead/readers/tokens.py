@@ -6,6 +6,12 @@ Two kinds, for two needs:
   has the "from" address, so an old link cannot undo a later change;
 - sign-in links must work once, so they are random tokens whose hash is stored
   (models.SignInLink) and consumed by one conditional UPDATE.
+
+Links act only for the browser that asked: asking sets a signed cookie holding a random
+nonce (an app sends its own nonce instead), and the link stores the nonce's hash. Elsewhere
+the link shows a short code, derived from the token with the site's secret, to type into the
+asking browser. Signing up sets a signed cookie naming the address, so that confirming it
+from that browser keeps the password chosen there (actions.confirm_address).
 """
 
 import hashlib
@@ -15,10 +21,16 @@ from datetime import timedelta
 
 from django.core import signing
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 VERIFY_SALT = "masthead.readers.verify-email"
 VERIFY_MAX_AGE = timedelta(days=3)
-SIGN_IN_LINK_LIFETIME = timedelta(minutes=15)
+SIGN_IN_LINK_LIFETIME = timedelta(minutes=10)
+LINK_NONCE_COOKIE = "mh_link_nonce"
+LINK_NONCE_SALT = "masthead.readers.link-nonce"
+SIGN_UP_COOKIE = "mh_sign_up"
+SIGN_UP_SALT = "masthead.readers.sign-up"
+CODE_DIGITS = 6
 
 
 def now():
@@ -55,3 +67,28 @@ def new_link_token() -> tuple[str, str]:
 def hash_link_token(token: str) -> str:
     # A plain hash suffices: the token is random and long, so there is nothing to brute-force.
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_nonce(nonce: str) -> str:
+    """The stored form of a link's nonce; "" (no nonce) matches no link."""
+    return hashlib.sha256(nonce.encode()).hexdigest() if nonce else "-"
+
+
+def link_code(token: str) -> str:
+    """The code a link shows when opened in a browser other than the one that asked."""
+    digest = salted_hmac("masthead.readers.link-code", token).hexdigest()
+    return f"{int(digest, 16) % 10**CODE_DIGITS:0{CODE_DIGITS}d}"
+
+
+def hash_code(code: str) -> str:
+    # Keyed: six digits are quickly tried against a plain hash from a leaked database.
+    return salted_hmac("masthead.readers.link-code-hash", code.strip()).hexdigest()
+
+
+def sign_up_tag(email: str) -> str:
+    """What the sign-up cookie holds: a keyed hash of the address signed up for."""
+    return salted_hmac(SIGN_UP_SALT, email.strip().lower()).hexdigest()[:32]

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", views.account, name="account"),
     path("sign-in/", views.SignInView.as_view(), name="sign-in"),
     path("sign-in/link/", views.sign_in_link, name="sign-in-link"),
+    # Before the link pattern, which would take "code" for a token.
+    path("sign-in/link/code/", views.sign_in_link_code, name="sign-in-link-code"),
     path("sign-in/link/<str:token>/", views.sign_in_link_confirm, name="sign-in-link-confirm"),
     path("sign-out/", auth_views.LogoutView.as_view(next_page="/"), name="sign-out"),
     path("sign-out/everywhere/", views.sign_out_everywhere, name="sign-out-everywhere"),

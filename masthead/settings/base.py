@@ -180,9 +180,18 @@ TASKS = {
 MASTHEAD_MAIL_RETRY_DELAYS = [
     int(delay) for delay in env_list("MASTHEAD_MAIL_RETRY_DELAYS", "60,300,1800,7200,21600,43200")
 ]
-# Sign-in and e-mail-sending attempts: (attempts, window in seconds) per account and per IP.
+# E-mail-sending attempts (links, resets, sign-up): (attempts, window in seconds) per address
+# typed and per client IP.
 MASTHEAD_RATE_LIMIT_ACCOUNT = (5, 15 * 60)
 MASTHEAD_RATE_LIMIT_IP = (20, 15 * 60)
+# Failed passwords (web and API; masthead.readers.ratelimit, docs/readers-glossary.md):
+# (failures, window in seconds) per account and client network and per account, both only
+# from networks and browsers the account never signed in from, and per client network.
+MASTHEAD_SIGN_IN_LIMIT_ACCOUNT_NETWORK = (10, 60 * 60)
+MASTHEAD_SIGN_IN_LIMIT_ACCOUNT = (100, 60 * 60)
+MASTHEAD_SIGN_IN_LIMIT_NETWORK = (30, 15 * 60)
+# How long a browser or network that signed in to an account stays exempt for that account.
+MASTHEAD_SIGN_IN_KNOWN_DAYS = 90
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

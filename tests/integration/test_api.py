@@ -44,7 +44,11 @@ def get_article(client, page, **headers):
 
 @pytest.fixture
 def reader(db):
-    return make_reader()
+    """A reader who confirmed the address (an unconfirmed account has no password sign-in)."""
+    found = make_reader()
+    found.email_verified = True
+    found.save(update_fields=["email_verified"])
+    return found
 
 
 @pytest.fixture
@@ -79,14 +83,27 @@ def test_a_wrong_password_and_an_unknown_address_get_the_same_401(client, reader
     assert not ApiToken.objects.exists()
 
 
-@override_settings(MASTHEAD_RATE_LIMIT_ACCOUNT=(2, 900))
-def test_token_requests_are_rate_limited_per_account(client, reader):
+@override_settings(MASTHEAD_SIGN_IN_LIMIT_ACCOUNT_NETWORK=(2, 900))
+def test_token_requests_are_rate_limited_per_account_and_network(client, reader):
     for _ in range(2):
         assert post_json(client, {"email": reader.email, "password": "x"}).status_code == 401
-    # then: even the right password waits
+    # then: from this network even the right password waits, and is told how long
     response = post_json(client, {"email": reader.email, "password": PASSWORD})
     assert response.status_code == 429
     assert response.json()["error"] == "rate_limited"
+    assert 0 < int(response["Retry-After"]) <= 900
+    # but from another network the owner signs in
+    elsewhere = post_json(
+        Client(REMOTE_ADDR="10.9.9.9"), {"email": reader.email, "password": PASSWORD}
+    )
+    assert elsewhere.status_code == 201
+
+
+def test_an_unconfirmed_account_gets_no_token_for_its_password(client):
+    unconfirmed = make_reader()
+    response = post_json(client, {"email": unconfirmed.email, "password": PASSWORD})
+    assert response.status_code == 401
+    assert not ApiToken.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -103,6 +120,10 @@ def test_token_requests_are_rate_limited_per_account(client, reader):
         json.dumps({"email": "a@example.com", "password": "x", "name": "n" * 101}),
         '{"link_token": 5}',
         '{"link_token": null}',
+        json.dumps({"link_token": "x" * 43}),  # no nonce
+        json.dumps({"link_token": "x" * 43, "nonce": "short"}),
+        json.dumps({"code": 123456, "nonce": "n" * 43}),
+        json.dumps({"code": "123456", "link_token": "x" * 43, "nonce": "n" * 43}),
     ],
 )
 def test_a_body_that_is_not_credentials_gets_400(client, body):
@@ -136,47 +157,58 @@ def test_signing_out_everywhere_revokes_the_apps_tokens_too(client, reader, arti
     assert get_article(client, articles["free"], **bearer(fresh)).status_code == 200
 
 
+NONCE = "an-apps-own-nonce-of-43-characters-0123456"
+
+
 def link_token_from(message) -> str:
     found = re.search(r"/account/sign-in/link/([A-Za-z0-9_-]+)/", message.body)
     assert found, message.body
     return found.group(1)
 
 
-def test_an_app_signs_in_by_link_and_trades_the_link_for_a_token(client, reader, articles):
-    # given: the app asks for a link
-    response = client.post(
-        "/api/v1/sign-in-link", json.dumps({"email": reader.email}), content_type="application/json"
+def ask_for_link(client, email, nonce=NONCE):
+    return client.post(
+        "/api/v1/sign-in-link",
+        json.dumps({"email": email, "nonce": nonce}),
+        content_type="application/json",
     )
+
+
+def test_an_app_signs_in_by_link_and_trades_the_link_for_a_token(client, reader, articles):
+    # given: the app asks for a link, bound to its nonce
+    response = ask_for_link(client, reader.email)
     assert response.status_code == 202
     link = link_token_from(mail.outbox[-1])
     # when it trades the link (opened as a universal link) for a token
-    traded = post_json(client, {"link_token": link, "name": "Phone"})
+    traded = post_json(client, {"link_token": link, "nonce": NONCE, "name": "Phone"})
     # then
     assert traded.status_code == 201
     token = traded.json()["token"]
     assert ApiToken.objects.get().name == "Phone"
     assert get_article(client, articles["free"], **bearer(token)).status_code == 200
     # The link works once, here as on the web.
-    assert post_json(client, {"link_token": link}).status_code == 401
+    assert post_json(client, {"link_token": link, "nonce": NONCE}).status_code == 401
     assert client.post(f"/account/sign-in/link/{link}/").status_code == 400
 
 
 def test_link_requests_answer_the_same_for_unknown_addresses(client, reader):
-    known = client.post(
-        "/api/v1/sign-in-link", json.dumps({"email": reader.email}), content_type="application/json"
-    )
-    unknown = client.post(
-        "/api/v1/sign-in-link",
-        json.dumps({"email": "nobody@example.com"}),
-        content_type="application/json",
-    )
+    known = ask_for_link(client, reader.email)
+    unknown = ask_for_link(client, "nobody@example.com")
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
     assert [m.to for m in mail.outbox] == [[reader.email]]
 
 
+def test_a_link_request_without_a_nonce_gets_400(client, reader):
+    response = client.post(
+        "/api/v1/sign-in-link", json.dumps({"email": reader.email}), content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert not mail.outbox
+
+
 def test_an_unknown_link_token_gets_401(client):
-    response = post_json(client, {"link_token": "x" * 43})
+    response = post_json(client, {"link_token": "x" * 43, "nonce": NONCE})
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_credentials"
 

@@ -39,7 +39,10 @@ def publication(db, wsgi_keeps_the_test_database):
         make_article(world, f"A {access} story", access=access)
         for access in ("free", "metered", "subscribers")
     ]
-    return {"reader": make_reader(), "articles": articles}
+    reader = make_reader()
+    reader.email_verified = True  # password sign-in needs a confirmed address
+    reader.save(update_fields=["email_verified"])
+    return {"reader": reader, "articles": articles}
 
 
 def bearer_for(reader) -> dict:
