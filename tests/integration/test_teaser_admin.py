@@ -113,3 +113,29 @@ def test_the_paywalled_preview_is_offered_in_the_admin(site):
     article = Page.objects.get(pk=site["lead"].pk).specific
     assert ("paywalled", "As a reader without access") in article.preview_modes
     assert article.default_preview_mode == ""
+
+
+def test_the_admin_warns_when_a_new_article_is_too_short_for_a_teaser(site, admin_client):
+    # given: the add form, filled in with one paragraph and an author
+    url = f"/admin/pages/add/news/articlepage/{site['world'].pk}/"
+    data = querydict_from_html(admin_client.get(url).content.decode(), form_id="page-edit-form")
+    blocks = streamfield([("paragraph", rich_text("<p>A brief.</p>"))])
+    data.update(nested_form_data({"body": blocks}))
+    data.update(
+        {
+            "title": "A brief",
+            "slug": "a-brief",
+            "access": "metered",
+            "article_authors-TOTAL_FORMS": "1",
+            "article_authors-0-author": str(site["authors"][0].pk),
+            "article_authors-0-ORDER": "1",
+            "article_authors-0-DELETE": "",
+        }
+    )
+    # when
+    response = admin_client.post(url, data)
+    # then
+    assert response.status_code == 302, response.content.decode()[:2000]
+    warnings = [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "warning"]
+    assert len(warnings) == 1 and "has 1 paragraph of text" in warnings[0]
+    assert ArticlePage.objects.filter(slug="a-brief").exists()
