@@ -40,6 +40,7 @@ class MailQueueViewSet(SnippetViewSet):
     menu_label = "Mail queue"
     menu_name = "mail-queue"
     add_to_settings_menu = True
+    add_to_reference_index = False  # rows hold no references, and one is written per e-mail
     inspect_view_enabled = True
     list_filter = ["status"]
     list_display = [
