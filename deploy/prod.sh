@@ -381,6 +381,8 @@ Masthead's production topology is up (state in var/prod/, logs in var/prod/log/)
   app servers  http://127.0.0.1:${APP_PORTS[0]}/   http://127.0.0.1:${APP_PORTS[1]}/
   PostgreSQL   postgres://masthead@127.0.0.1:$PG_PORT/masthead
   Redis        redis://127.0.0.1:$REDIS_PORT/0 (cache), /1 (meter)
+  mail worker  manage.py db_worker --backend mail, log var/prod/log/mail-worker.log
+               (SMTP: EMAIL_HOST, EMAIL_PORT in var/prod/env; default localhost:25)
 Stop with 'make prod-down'.
 EOF
 }
