@@ -2,7 +2,9 @@
 answer, a read is a miss and a write is dropped (with a WARNING, at most every 10 s per
 process), so pages that merely use the cache (Wagtail's site root paths, the campaigns,
 rendered fragments) keep serving from PostgreSQL instead of answering 500. Counters
-(incr/decr) still raise: their callers (rate limits) decide what a lost count means.
+(incr/decr) still raise: their callers (rate limits) decide what a lost count means, and so
+do ``set_or_raise`` and ``delete_or_raise``, for writes whose loss must not go unnoticed
+(the generation tokens, masthead.core.generations).
 
 It also keeps one ``redis.Redis`` client per connection pool. Django builds a new one for
 every call, and redis-py registers some 170 response callbacks in each: about a tenth of
@@ -110,6 +112,22 @@ class ResilientRedisCache(RedisCache):
             super().delete_many(keys, version)
         except redis.RedisError as error:
             _warn("delete_many", error)
+
+    def set_or_raise(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        super().set(key, value, timeout, version)
+
+    def delete_or_raise(self, key, version=None):
+        return super().delete(key, version)
+
+
+def set_or_raise(key, value, timeout=DEFAULT_TIMEOUT) -> None:
+    """cache.set, raising when the write fails even on a cache that fails soft."""
+    getattr(cache, "set_or_raise", cache.set)(key, value, timeout)
+
+
+def delete_or_raise(key) -> None:
+    """cache.delete, raising when it fails even on a cache that fails soft."""
+    getattr(cache, "delete_or_raise", cache.delete)(key)
 
 
 def forget_on_change(key: str, using: str | None = None) -> None:

@@ -14,6 +14,16 @@ Each process also keeps the tokens it read for ``MASTHEAD_GENERATION_LOCAL_SECON
 by default), so that a busy worker asks the shared cache about once a second rather than on
 every request. A change made in this process is seen here at once (``bump`` replaces the
 local tokens too); one made in another process is seen here at most that long after it.
+
+A change must not be lost to a Redis that fails one write: ``bump`` writes through the
+cache's raising path (masthead.core.cache.set_or_raise), tries again twice, and if Redis
+still refuses, deletes the token instead (a Redis out of memory refuses writes but still
+deletes). Should Redis take neither, the old token still expires: tokens live at most
+``MASTHEAD_GENERATION_MAX_AGE`` seconds (300 by default), after which pages are rendered
+from the database until Redis takes a new token. So a publish, unpublish or access change
+reaches readers at most that long after a save whose writes all failed (the save itself
+succeeds), at the price of rendering every cached page again once per max age.
+docs/production.md ("Cache invalidation when Redis fails") states the bound.
 """
 
 import logging
@@ -25,12 +35,21 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from masthead.core.cache import delete_or_raise, set_or_raise
+
 log = logging.getLogger(__name__)
 
 PAGES = "masthead:pages:generation"
 CAMPAIGNS = "masthead:campaigns:generation"
 ALL = (PAGES, CAMPAIGNS)
 _REQUEST_ATTRIBUTE = "_masthead_generations"
+# Pauses before the second and the third attempt at writing a token (seconds).
+RETRY_PAUSES = (0.05, 0.25)
+
+
+def max_age() -> int:
+    """Seconds a token lives: the bound on a change whose writes all failed."""
+    return settings.MASTHEAD_GENERATION_MAX_AGE
 
 
 class _LocalTokens:
@@ -96,7 +115,7 @@ def _read(names) -> dict[str, str]:
         if missing:
             for name in missing:
                 # add() only sets a missing key, so concurrent workers agree on one token.
-                cache.add(name, uuid.uuid4().hex, None)
+                cache.add(name, uuid.uuid4().hex, max_age())
             found.update(cache.get_many(missing))
     except Exception:  # noqa: BLE001 - the cache is an optimisation
         log.warning("cache unavailable for generation tokens", exc_info=True)
@@ -104,21 +123,38 @@ def _read(names) -> dict[str, str]:
     return {name: token for name, token in found.items() if token}
 
 
-def bump(name: str) -> None:
+def bump(name: str, *, retry: bool = True) -> None:
     """A new token: everything cached under the old one is forgotten. Never raises: it runs
-    inside saves."""
+    inside saves. A failed write is retried (unless `retry` is false), then the token is
+    deleted instead; failing that, the old one lives out its max age (the module's
+    docstring)."""
     token = uuid.uuid4().hex
     _local.replace(name, token)
+    for pause in (0, *RETRY_PAUSES) if retry else (0,):
+        if pause:
+            time.sleep(pause)
+        try:
+            set_or_raise(name, token, max_age())
+            return
+        except Exception:  # noqa: BLE001
+            log.warning("could not change the generation %s", name, exc_info=True)
+    _local.forget()
     try:
-        cache.set(name, token, None)
+        delete_or_raise(name)
     except Exception:  # noqa: BLE001
-        log.warning("could not change the generation %s", name, exc_info=True)
-        _local.forget()
+        log.error(
+            "could not change the generation %s: pages cached under the old one may be "
+            "served for up to %s s",
+            name,
+            max_age(),
+            exc_info=True,
+        )
 
 
 def bump_with_transaction(name: str, using: str | None = None) -> None:
     """For save and delete signals: a new token now, and again once the transaction commits,
     so a request that read the old rows between the signal and the commit cannot keep them
-    cached under the new token."""
-    bump(name)
+    cached under the new token. Only the second one retries: the first holds the
+    transaction's locks."""
+    bump(name, retry=False)
     transaction.on_commit(lambda: bump(name), using=using)

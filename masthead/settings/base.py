@@ -250,6 +250,9 @@ MASTHEAD_SUBSCRIBE_URL = os.environ.get("MASTHEAD_SUBSCRIBE_URL", "/subscribe/")
 # How long a process trusts the cache generation tokens it read (masthead.core.generations):
 # a publish in another worker reaches this one's pages at most this many seconds later.
 MASTHEAD_GENERATION_LOCAL_SECONDS = float(os.environ.get("MASTHEAD_GENERATION_LOCAL_SECONDS", "1"))
+# How long a generation token lives: the bound on a publish whose cache writes all failed
+# (every cached page is rendered again this often). docs/production.md.
+MASTHEAD_GENERATION_MAX_AGE = int(os.environ.get("MASTHEAD_GENERATION_MAX_AGE", "300"))
 # Article GETs answered ahead of Django's request handler (masthead.news.fast_lane).
 MASTHEAD_FAST_LANE = env_bool("MASTHEAD_FAST_LANE", True)
 # How many reverse proxies in front of the app append to X-Forwarded-For (nginx: 1).

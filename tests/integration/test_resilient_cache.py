@@ -41,6 +41,14 @@ def test_counters_still_raise_so_their_callers_decide(dead_cache):
         dead_cache.incr("k")
 
 
+def test_writes_whose_loss_matters_still_raise(dead_cache):
+    # The generation tokens (masthead.core.generations) retry, or fall back, on these.
+    with pytest.raises(redis.RedisError):
+        dead_cache.set_or_raise("k", 1)
+    with pytest.raises(redis.RedisError):
+        dead_cache.delete_or_raise("k")
+
+
 def test_a_live_redis_behaves_as_djangos_cache(redis_service):
     live = ResilientRedisCache(redis_service, {"KEY_PREFIX": "masthead-test-resilient"})
     live.set("k", {"v": 1}, 30)
