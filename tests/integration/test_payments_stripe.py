@@ -213,6 +213,44 @@ def test_a_stripe_failure_in_checkout_says_payments_are_unavailable_and_grants_n
     }
 
 
+def test_a_failure_stripe_replays_under_the_checkout_key_is_retried_under_a_fresh_one(
+    fake, catalogue, client, reader, at, monkeypatch
+):
+    # given Stripe answering the checkout's key with a failure it stored earlier (it keeps
+    # answers, 500s included, for a day)
+    create = stripe_api.create_checkout_session
+    keys = []
+
+    def replaying(*, idempotency_key, **params):
+        keys.append(idempotency_key)
+        if len(keys) == 1:
+            raise stripe_api.StripeError("stored 500", replayed=True)
+        return create(idempotency_key=idempotency_key, **params)
+
+    monkeypatch.setattr(stripe_api, "create_checkout_session", replaying)
+    # when the reader presses Subscribe
+    response = subscribe(client, catalogue["dollar"])
+    # then a session made under a fresh key opens
+    assert response.status_code == 302
+    checkout = Checkout.objects.get()
+    assert checkout.provider_session_id == "cs_test_1"
+    first, second = keys
+    assert first == f"masthead-checkout-{checkout.public_id}"
+    assert second.startswith(f"{first}-") and second != first
+
+
+def test_sdk_errors_say_when_stripe_replayed_a_stored_failure(stripe_settings, monkeypatch):
+    def stored(**params):
+        raise stripe_api.stripe.APIError(
+            "Internal error", http_status=500, headers={"Idempotent-Replayed": "true"}
+        )
+
+    monkeypatch.setattr(stripe_api.stripe.checkout.Session, "create", stored)
+    with pytest.raises(stripe_api.StripeError) as raised:
+        stripe_api.create_checkout_session(idempotency_key="k1", mode="subscription")
+    assert raised.value.replayed is True
+
+
 def test_a_double_click_sends_stripe_the_same_key_and_parameters(
     fake, catalogue, client, reader, at
 ):

@@ -15,7 +15,12 @@ from django.conf import settings
 
 
 class StripeError(Exception):
-    """Stripe refused or could not be reached; the message is for logs, not for readers."""
+    """Stripe refused or could not be reached; the message is for logs, not for readers.
+    ``replayed``: Stripe answered with the failure it stored under the idempotency key."""
+
+    def __init__(self, message: str, *, replayed: bool = False):
+        super().__init__(message)
+        self.replayed = replayed
 
 
 class InvalidWebhook(Exception):
@@ -46,7 +51,9 @@ def _call(method, *args, idempotency_key: str | None = None, **params) -> dict:
     try:
         return _plain(method(*args, **params, **_options(idempotency_key)))
     except stripe.StripeError as error:
-        raise StripeError(str(error)) from error
+        headers = {str(k).lower(): str(v) for k, v in (error.headers or {}).items()}
+        replayed = headers.get("idempotent-replayed", "").lower() == "true"
+        raise StripeError(str(error), replayed=replayed) from error
 
 
 def construct_event(payload: bytes, signature: str | None) -> dict:

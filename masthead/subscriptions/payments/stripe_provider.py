@@ -128,9 +128,7 @@ class Provider(PaymentProvider):
                 if found.get("status") != "expired":
                     return row
                 key, intro_from = f"{key}-after-{row.provider_session_id}", now
-            session = stripe_api.create_checkout_session(
-                idempotency_key=key, **self._session_params(row, intro_from)
-            )
+            session = self._create_session(key, self._session_params(row, intro_from))
         except stripe_api.StripeError as error:
             raise ProviderUnavailable(str(error)) from error
         stored = Checkout.objects.filter(
@@ -141,6 +139,19 @@ class Provider(PaymentProvider):
             return row
         row.provider_session_id, row.provider_url = session["id"], session["url"]
         return row
+
+    def _create_session(self, key: str, params: dict) -> dict:
+        """Stripe keeps its answer under a key for a day, a failure too: one it replays
+        would refuse this checkout until then, so it is asked once more under a fresh key
+        (a session is not a charge, and one nobody was sent to is never paid)."""
+        try:
+            return stripe_api.create_checkout_session(idempotency_key=key, **params)
+        except stripe_api.StripeError as error:
+            if not error.replayed:
+                raise
+        return stripe_api.create_checkout_session(
+            idempotency_key=f"{key}-{uuid.uuid4().hex[:12]}", **params
+        )
 
     def _session_params(self, row: Checkout, intro_from: datetime) -> dict:
         plan, offer, currency = row.plan, row.offer, row.currency
