@@ -5,8 +5,9 @@ send that fails queues its own next attempt, ``run_after`` the next delay of
 ``MASTHEAD_MAIL_RETRY_DELAYS``, with ``attempt`` counted in its arguments, and the attempt
 that failed ends Successful with ``{"retry": <id of the next attempt>, ...}`` as its result.
 Only the last attempt, or an address the mail server refuses for good (a 5xx reply), raises:
-that row is Failed, with the traceback, in the admin's "Mail queue". Each row is therefore
-one attempt; the message is lost to nobody: it is queued until it is sent or Failed.
+that row is Failed, with the traceback, in the admin's "Mail queue" (``manage.py
+retry_mail`` queues it again). Each row is therefore one attempt, and no message is
+dropped: it stays queued until it is sent or Failed.
 """
 
 import logging
