@@ -189,18 +189,16 @@ def consume_sign_in_link(token: str, *, nonce: str, signed_up_as: str = "") -> S
 def consume_sign_in_code(*, nonce: str, code: str, signed_up_as: str = "") -> SignInLink | None:
     """Use a link by the code it showed in another browser, typed into the browser that
     asked for it. Each try counts against every live link of this nonce before the code is
-    compared (a conditional UPDATE, race-safe); after MAX_CODE_ATTEMPTS the links are spent."""
+    compared with it (a conditional UPDATE, so racing tries cannot exceed the limit); after
+    MAX_CODE_ATTEMPTS tries a link is spent."""
     nonce_hash = tokens.hash_nonce(nonce)
-    candidates = _live_links().filter(nonce_hash=nonce_hash)
-    tried = list(candidates.values_list("pk", flat=True))
-    if not tried:
-        return None
-    SignInLink.objects.filter(pk__in=tried, code_attempts__lt=SignInLink.MAX_CODE_ATTEMPTS).update(
-        code_attempts=F("code_attempts") + 1
-    )
     code_hash = tokens.hash_code(code)
-    for link in SignInLink.objects.filter(pk__in=tried):
-        if not constant_time_compare(link.code_hash, code_hash):
+    for link in _live_links().filter(nonce_hash=nonce_hash):
+        # Compared only when this try was counted: racing tries past the limit are not.
+        counted = SignInLink.objects.filter(
+            pk=link.pk, code_attempts__lt=SignInLink.MAX_CODE_ATTEMPTS
+        ).update(code_attempts=F("code_attempts") + 1)
+        if not counted or not constant_time_compare(link.code_hash, code_hash):
             continue
         # The try was counted first: a code that matches on the last allowed try still works.
         used = SignInLink.objects.filter(

@@ -299,3 +299,22 @@ def test_the_owner_sets_a_password_after_the_sign_up_one_was_dropped():
     owner.post(form.request["PATH_INFO"], {"new_password1": new, "new_password2": new})
     # then the new password signs in
     assert sign_in(owner, "new@example.com", new).status_code == 302
+
+
+def test_a_password_reset_confirms_the_address_and_its_new_password_works():
+    # given an unconfirmed account somebody else signed up for
+    squatter = Client()
+    sign_up(squatter)
+    # when the owner of the address sets a password by the reset link
+    owner = Client()
+    owner.post("/account/password/reset/", {"email": "new@example.com"})
+    found = re.search(r"http://testserver(/account/password/reset/\S+/\S+/)", mail.outbox[-1].body)
+    assert found, mail.outbox[-1].body
+    form = owner.get(found.group(1), follow=True)
+    new = "another-long-password"
+    owner.post(form.request["PATH_INFO"], {"new_password1": new, "new_password2": new})
+    # then the address is confirmed, the new password signs in and the old one does not
+    user = get_user_model().objects.get(email="new@example.com")
+    assert user.email_verified
+    assert sign_in(owner, "new@example.com", new).status_code == 302
+    assert sign_in(squatter, "new@example.com").status_code == 200
