@@ -5,7 +5,8 @@ A page is cached as two pieces under ``article:<page_id>:<live_revision_id>:<gen
 - ``:page`` / ``:print`` — the *frame*: the whole HTML document (head, JSON-LD, header,
   byline, related articles...) split at the *slots* where something per reader goes:
   the meter notice, the campaign banners, the body and the paywall panel. The frame holds
-  no body text at all, so it is the same for every reader.
+  no body text at all, and is rendered from an anonymous request (``anonymous_request``),
+  so it is the same for every reader, whoever filled the cache.
 - ``:paragraphs`` — the body as rendered pieces, one per paragraph of rich text (free part
   and paywalled remainder alike). Each
   request cuts it with the site's teaser length and inserts the remainder only when the
