@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import actions, forms, ratelimit, tokens
@@ -261,11 +262,13 @@ def resend_verification(request):
     return redirect("readers:account")
 
 
+@cache_control(private=True)  # the reader's plan and payments, whatever the middleware does
 @login_required
 def account(request):
     return render(request, "readers/account.html")
 
 
+@cache_control(private=True)  # shows the reader's address
 @login_required
 @require_http_methods(["GET", "POST"])
 def change_email(request):
