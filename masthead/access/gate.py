@@ -20,7 +20,15 @@ from .client_ip import client_ip
 from .crawlers import CrawlerVerifier, claimed_crawler, default_verifier
 from .meter import MeterUnavailable, get_meter_store
 from .models import MeterSettings
-from .networks import Admission, client_network, new_reader_counters
+from .networks import (
+    Admission,
+    NetworkCounters,
+    admission,
+    client_network,
+    first_request,
+    network_counters,
+    settling,
+)
 from .periods import MeterWindow, PeriodKind, meter_window
 from .policy import (
     ArticleAccess,
@@ -32,6 +40,7 @@ from .policy import (
     meter_unavailable,
     needs_meter,
 )
+from .readers import AnonymousCookie, new_anonymous_id
 
 log = logging.getLogger(__name__)
 
@@ -174,13 +183,18 @@ def _consume(reader_key, article_id, allowance, window, now) -> MeterResult:
 def _anonymous_meter(request, article_id, config, window, allowance, now) -> MeterResult:
     identity = request.reader
     cookie = identity.cookie
+    exhausted = MeterResult(allowance=allowance, used=allowance)
     if cookie is None:
         return _new_reader(request, article_id, config, allowance, now)
     if cookie.born_exhausted_at is not None and cookie.born_exhausted_at >= window.start:
-        return MeterResult(allowance=allowance, used=allowance)
-    if cookie.pending_article is not None:
+        return exhausted
+    if not cookie.settled:
+        takes = settling(_counters(request, config, now), allowance, cookie.texts_read)
+        if get_meter_store().take(takes) is not None:
+            identity.exhaust(now)
+            return exhausted
         store_pending_read(cookie, window, allowance)
-        identity.pending_read_stored()
+        identity.settle()
     return _consume(f"a:{cookie.id}", article_id, allowance, window, now)
 
 
@@ -195,33 +209,41 @@ def store_pending_read(cookie, window: MeterWindow, allowance: int) -> None:
 def _new_reader(request, article_id, config, allowance, now) -> MeterResult:
     """A request that came without an identity gets a new one, bounded per client network
     (masthead.access.networks). Nothing is stored for the reader itself: a first read
-    travels in the new cookie and is stored when the cookie comes back, so clients that
-    never keep cookies leave no meter rows behind."""
+    travels in the new cookie and is stored when the cookie comes back (when the id also
+    takes the rest of its allowance from the network's period), so clients that never keep
+    cookies leave no meter rows behind."""
     identity = request.reader
     exhausted = MeterResult(allowance=allowance, used=allowance)
+    unsettled = AnonymousCookie(new_anonymous_id(), new_at=now)
     if allowance < 1:
         identity.issue()
         return exhausted
-    counters = new_reader_counters(
+    try:
+        refused = get_meter_store().take(first_request(_counters(request, config, now)))
+    except MeterUnavailable:
+        identity.issue(unsettled)
+        raise
+    answer = admission(refused)
+    if answer == Admission.FULL:
+        identity.issue(AnonymousCookie(unsettled.id, pending_article=article_id, pending_at=now))
+        return MeterResult(allowance=allowance, used=1, admitted=True)
+    if answer == Admission.BORN_EXHAUSTED:
+        identity.issue(AnonymousCookie(unsettled.id, born_exhausted_at=now))
+    else:
+        identity.issue(unsettled)
+    return exhausted
+
+
+def _counters(request, config, now) -> NetworkCounters:
+    return network_counters(
         network=client_network(client_address(request)),
         bounds=config.bounds(),
-        allowance=allowance,
         kind=PeriodKind(config.period),
         rolling_days=config.rolling_days,
         zone=ZoneInfo(settings.TIME_ZONE),
         now=now,
         secret=_network_secret(),
     )
-    try:
-        admission = get_meter_store().admit_new_reader(counters)
-    except MeterUnavailable:
-        identity.issue()
-        raise
-    if admission == Admission.FULL:
-        identity.issue(pending_article=article_id, read_at=now)
-        return MeterResult(allowance=allowance, used=1, admitted=True)
-    identity.issue(born_exhausted_at=now if admission == Admission.BORN_EXHAUSTED else None)
-    return exhausted
 
 
 @functools.cache

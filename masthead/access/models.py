@@ -99,10 +99,10 @@ class MeterSettings(BaseSiteSetting):
         default=300,
         help_text=(
             "What new anonymous readers from one client network may read between them in a "
-            "meter period. Each new reader may read the anonymous allowance, so a network "
-            "gets this number divided by that allowance of new reader ids with an allowance; "
-            "ids issued past that start with their allowance used. Readers who keep their "
-            "cookie are counted once. 0 switches the bound off."
+            "meter period: a new reader takes its first article here, and the rest of its "
+            "allowance when its cookie comes back. Past this number, new readers from the "
+            "network start with their allowance used. Readers who keep their cookie are "
+            "counted once. 0 switches the bound off."
         ),
     )
 

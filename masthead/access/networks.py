@@ -3,18 +3,20 @@
 An anonymous reader is known by a random id in a cookie. A client that keeps no cookies
 (curl, an archiver, a scraper, a browser that clears them) would be a new reader with a
 fresh allowance on every request, so what such clients may read is bounded per *client
-network* instead:
+network* instead, by two counters in the meter store:
 
 - **B, per day**: full texts served to requests that arrive without an identity. A client
   that never keeps its cookie gets at most B full texts per network per day.
-- **B', per meter period**: full texts the network's new identities may read. Each new
-  identity may read the anonymous allowance, so a network may be issued
-  ``B' // allowance`` identities with an allowance per period; identities issued past that
-  start with their allowance used. A client that drops its cookie after using each
-  allowance reads at most B' full texts per network per period.
+- **B', per meter period**: full texts the network's new identities may read between
+  them. A request without an identity that gets the full text takes 1; when its cookie
+  comes back, the rest of the identity's allowance is taken before it reads on (an identity
+  that got the teaser takes its whole allowance then). What cannot be taken is not given:
+  past B' a new identity starts with its allowance used. So a client that drops its cookie
+  after using each allowance reads at most B' full texts per network per period, and one
+  that never keeps it costs the period only the texts it got.
 
-A browser that keeps its cookie is counted once, when its identity is issued; after that it
-reads its allowance exactly as before, whatever the network does.
+A browser that keeps its cookie is counted once, when it settles (its second request);
+after that it reads its allowance exactly as before, whatever the network does.
 
 The client network is the client's address (IPv4 /32, IPv6 /64: one household or device
 usually holds a whole /64). Counters are keyed by a keyed hash (HMAC with the site's secret)
@@ -28,7 +30,7 @@ import hmac
 import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import IntEnum
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from .periods import PeriodKind, meter_window
@@ -58,17 +60,10 @@ class NetworkBounds:
     identityless_per_day: int  # B
     full_texts_per_period: int  # B'
 
-    def identities_per_period(self, allowance: int) -> int | None:
-        """How many new identities a network may be issued with an allowance this period,
-        so that they cannot read more than B' between them (None: no bound)."""
-        if self.full_texts_per_period <= 0:
-            return None
-        return self.full_texts_per_period // max(allowance, 1)
-
 
 @dataclass(frozen=True)
 class Counter:
-    """One counter in the meter store: admits while below `limit`, forgotten at `expires`."""
+    """One counter in the meter store: counts up to `limit`, forgotten at `expires`."""
 
     key: str
     limit: int
@@ -76,20 +71,59 @@ class Counter:
 
 
 @dataclass(frozen=True)
-class NewReaderCounters:
-    """The two counters a request without an identity is counted against. Both keys share
-    the period's hash in braces (a Redis Cluster hash tag), so one script can update both."""
+class NetworkCounters:
+    """A network's two counters (None: that bound is off). Both keys share the period's
+    hash in braces (a Redis Cluster hash tag), so one script can take from both."""
 
     period: Counter | None
     day: Counter | None
 
 
-class Admission(IntEnum):
-    """What the network's counters say about a request that arrived without an identity."""
+class Kind(StrEnum):
+    PERIOD = "period"
+    DAY = "day"
 
-    BORN_EXHAUSTED = 0  # the network used its identities this period: start with none left
-    TEASER = 1  # a normal new identity, but the network's identity-less texts today are spent
-    FULL = 2  # a normal new identity, and this request may read (the meter's first read)
+
+@dataclass(frozen=True)
+class Take:
+    """`amount` to take from a counter, all or nothing (MeterStoreBase.take)."""
+
+    kind: Kind
+    counter: Counter
+    amount: int = 1
+
+
+class Admission(StrEnum):
+    """What a network's counters say about a request that arrived without an identity."""
+
+    FULL = "full"  # a new identity, and this request reads (its first read)
+    TEASER = "teaser"  # the network's identity-less texts today are spent: a new identity
+    BORN_EXHAUSTED = "born_exhausted"  # the period's texts are spent: an identity with none
+
+
+def first_request(counters: NetworkCounters) -> list[Take]:
+    """What a request without an identity takes for its full text: one from each counter."""
+    return [
+        Take(kind, counter)
+        for kind, counter in ((Kind.PERIOD, counters.period), (Kind.DAY, counters.day))
+        if counter is not None
+    ]
+
+
+def admission(refused: Take | None) -> Admission:
+    """The answer for a first request, from the take the store refused (None: all taken)."""
+    if refused is None:
+        return Admission.FULL
+    return Admission.BORN_EXHAUSTED if refused.kind == Kind.PERIOD else Admission.TEASER
+
+
+def settling(counters: NetworkCounters, allowance: int, texts_read: int) -> list[Take]:
+    """What an identity takes from its network's period when its cookie first comes back:
+    the rest of its allowance (it has read `texts_read` already)."""
+    rest = allowance - texts_read
+    if counters.period is None or rest <= 0:
+        return []
+    return [Take(Kind.PERIOD, counters.period, rest)]
 
 
 def period_bucket(kind: PeriodKind, now: datetime, zone: ZoneInfo, days: int) -> tuple:
@@ -117,24 +151,24 @@ def _hash(secret: bytes, *parts: object) -> str:
     return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
 
 
-def new_reader_counters(
+def network_counters(
     *,
     network: str,
     bounds: NetworkBounds,
-    allowance: int,
     kind: PeriodKind,
     rolling_days: int,
     zone: ZoneInfo,
     now: datetime,
     secret: bytes,
-) -> NewReaderCounters:
+) -> NetworkCounters:
     period_start, period_end = period_bucket(kind, now, zone, rolling_days)
     day_start, day_end = day_bucket(now, zone)
     tag = _hash(secret, "period", period_start.isoformat(), network)
-    identities = bounds.identities_per_period(allowance)
-    period = None if identities is None else Counter(f"{{{tag}}}:p", identities, period_end)
+    period = None
+    if bounds.full_texts_per_period > 0:
+        period = Counter(f"{{{tag}}}:p", bounds.full_texts_per_period, period_end)
     day = None
     if bounds.identityless_per_day > 0:
         day_hash = _hash(secret, "day", day_start.isoformat(), network)
         day = Counter(f"{{{tag}}}:d:{day_hash}", bounds.identityless_per_day, day_end)
-    return NewReaderCounters(period=period, day=day)
+    return NetworkCounters(period=period, day=day)

@@ -19,9 +19,13 @@ log = logging.getLogger(__name__)
 
 COOKIE_SALT = "masthead.access.reader"
 COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers honour
-# "<id>", "<id>.r<article>.<unix time>" (a first read not yet stored: the reader was new)
-# or "<id>.x<unix time>" (issued to a network past its bound: born with its allowance used).
-_COOKIE_PATTERN = re.compile(r"^([A-Za-z0-9_-]{22})(?:\.r(\d{1,10})\.(\d{1,12})|\.x(\d{1,12}))?$")
+# The cookie's value (signed): "<id>" (settled); "<id>.r<article>.<time>" (new: read one
+# article in full, not yet stored); "<id>.n<time>" (new: read nothing yet); "<id>.x<time>"
+# (issued past its network's bound: its allowance is used for that period). See
+# masthead.access.networks for why new readers settle when their cookie comes back.
+_COOKIE_PATTERN = re.compile(
+    r"^([A-Za-z0-9_-]{22})(?:\.r(\d{1,10})\.(\d{1,12})|\.([nx])(\d{1,12}))?$"
+)
 
 
 def new_anonymous_id() -> str:
@@ -35,23 +39,37 @@ class AnonymousCookie:
     id: str
     pending_article: int | None = None  # read in full when the id was issued, not yet stored
     pending_at: datetime | None = None
+    new_at: datetime | None = None  # issued without a read, not settled yet
     born_exhausted_at: datetime | None = None
+
+    @property
+    def settled(self) -> bool:
+        """Whether this id has taken its place in its network's bound (or never needs to)."""
+        return self.pending_article is None and self.new_at is None
+
+    @property
+    def texts_read(self) -> int:
+        return 0 if self.pending_article is None else 1
 
     @classmethod
     def parse(cls, value: str | None) -> "AnonymousCookie | None":
         found = _COOKIE_PATTERN.match(value or "")
         if found is None:
             return None
-        anonymous_id, article, read_at, exhausted_at = found.groups()
+        anonymous_id, article, read_at, state, at = found.groups()
         if article is not None:
             return cls(anonymous_id, int(article), _from_timestamp(read_at))
-        if exhausted_at is not None:
-            return cls(anonymous_id, born_exhausted_at=_from_timestamp(exhausted_at))
+        if state == "n":
+            return cls(anonymous_id, new_at=_from_timestamp(at))
+        if state == "x":
+            return cls(anonymous_id, born_exhausted_at=_from_timestamp(at))
         return cls(anonymous_id)
 
     def value(self) -> str:
         if self.pending_article is not None:
             return f"{self.id}.r{self.pending_article}.{int(self.pending_at.timestamp())}"
+        if self.new_at is not None:
+            return f"{self.id}.n{int(self.new_at.timestamp())}"
         if self.born_exhausted_at is not None:
             return f"{self.id}.x{int(self.born_exhausted_at.timestamp())}"
         return self.id
@@ -103,19 +121,23 @@ class ReaderIdentity:
         """Whether this request made the anonymous id up (it came without one)."""
         return self.cookie is None and self._current is not None
 
-    def issue(self, *, pending_article=None, read_at=None, born_exhausted_at=None) -> str:
-        """A new anonymous id for a request that came without one."""
-        self._current = self.cookie_to_set = AnonymousCookie(
-            new_anonymous_id(),
-            pending_article=pending_article,
-            pending_at=read_at if pending_article is not None else None,
-            born_exhausted_at=born_exhausted_at,
-        )
+    def issue(self, cookie: AnonymousCookie | None = None) -> str:
+        """Give a request that came without an identity a new one (`cookie` says in what
+        state; plain and settled by default)."""
+        self._become(cookie or AnonymousCookie(new_anonymous_id()))
         return self._current.id
 
-    def pending_read_stored(self) -> None:
-        """The first read the cookie carried is in the meter store now: forget it."""
-        self._current = self.cookie_to_set = AnonymousCookie(self._current.id)
+    def settle(self) -> None:
+        """The id has taken its place in its network's bound and its first read (if any) is
+        stored: from now on the cookie holds only the id."""
+        self._become(AnonymousCookie(self._current.id))
+
+    def exhaust(self, now) -> None:
+        """The id could not take its place: its allowance is used for this period."""
+        self._become(AnonymousCookie(self._current.id, born_exhausted_at=now))
+
+    def _become(self, cookie: AnonymousCookie) -> None:
+        self._current = self.cookie_to_set = cookie
 
     @property
     def anonymous_id(self) -> str:

@@ -316,9 +316,9 @@ def test_only_a_reader_without_a_cookie_is_counted_against_its_network(news, mon
             seen.append(("consume", kwargs["article_id"]))
             return store.consume(**kwargs)
 
-        def admit_new_reader(self, counters):
-            seen.append(("new reader", None))
-            return store.admit_new_reader(counters)
+        def take(self, takes):
+            seen.append(("take", sorted(str(t.kind) for t in takes)))
+            return store.take(takes)
 
     monkeypatch.setattr(gate, "get_meter_store", Spy)
     first, second = news["metered"][:2]
@@ -327,8 +327,9 @@ def test_only_a_reader_without_a_cookie_is_counted_against_its_network(news, mon
     html(client.get(second.url))
     html(client.get(second.url, HTTP_COOKIE="mh_reader=tampered"))
     assert seen == [
-        ("new reader", None),
+        ("take", ["day", "period"]),  # a new reader: its network's counters, no meter row
+        ("take", ["period"]),  # it came back: the rest of its allowance from the period
         ("consume", first.pk),  # the first read, carried by the cookie
         ("consume", second.pk),
-        ("new reader", None),
+        ("take", ["day", "period"]),
     ]

@@ -208,15 +208,28 @@ def test_bounds_switched_off_in_the_admin_let_every_new_reader_in(stories):
 
 
 def test_an_identity_born_exhausted_reads_again_next_period(stories, later):
-    bound(per_period=2 * ALLOWANCE)
-    for page in stories[:2]:  # the period's two identities
+    bound(per_period=ALLOWANCE)
+    for page in stories[:ALLOWANCE]:  # the period's full texts
         Client().get(page.url)
     late = Client()
-    response = late.get(stories[2].url)
-    assert not is_full(response, stories[2]) and COOKIE in response.cookies
-    assert not is_full(late.get(stories[3].url), stories[3])  # its allowance is used
+    response = late.get(stories[3].url)
+    assert not is_full(response, stories[3]) and COOKIE in response.cookies
+    assert not is_full(late.get(stories[4].url), stories[4])  # its allowance is used
     later(days=40)  # a later calendar month
-    assert is_full(late.get(stories[3].url), stories[3])
+    assert is_full(late.get(stories[4].url), stories[4])
+
+
+def test_the_period_bound_counts_full_texts_so_a_scraper_costs_only_what_it_got(stories):
+    bound(per_day=20, per_period=10)
+    scraped = sum(is_full(Client().get(page.url), page) for page in stories[:6])
+    assert scraped == 6
+    first, second = Client(), Client()
+    read_first = sum(is_full(first.get(page.url), page) for page in stories[:4])
+    read_second = sum(is_full(second.get(page.url), page) for page in stories[4:8])
+    # the first browser reads its allowance (1 + 2 taken when it came back); the second
+    # gets its first article, then the period has no room for the rest of its allowance
+    assert (read_first, read_second) == (ALLOWANCE, 1)
+    assert scraped + read_first + read_second == 10
 
 
 def test_a_dead_store_fails_closed_and_still_issues_an_identity(stories, settings):

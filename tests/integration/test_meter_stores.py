@@ -12,7 +12,7 @@ from masthead.access.meter.base import MeterUnavailable
 from masthead.access.meter.db import MeterStore as DbStore
 from masthead.access.meter.redis import MeterStore as RedisStore
 from masthead.access.models import MeterEntry, NetworkCounter
-from masthead.access.networks import Admission, Counter, NewReaderCounters
+from masthead.access.networks import Counter, Kind, Take
 from masthead.access.periods import MeterWindow
 
 # Redis expires keys by the wall clock, so the periods are placed around the real now.
@@ -45,52 +45,49 @@ class MeterStoreContract:
         again = self.consume(store, 2)
         assert again.already_counted and not again.admitted and again.used == 3
 
-    def counters(self, period=2, day=3, network="net-a", expires=NOVEMBER.expires):
-        return NewReaderCounters(
-            period=None if period is None else Counter(f"{{{network}}}:p", period, expires),
-            day=None if day is None else Counter(f"{{{network}}}:d:x", day, expires),
-        )
+    def takes(self, period=2, day=3, network="net-a", expires=NOVEMBER.expires, amount=1):
+        found = []
+        if period is not None:
+            found.append(Take(Kind.PERIOD, Counter(f"{{{network}}}:p", period, expires), amount))
+        if day is not None:
+            found.append(Take(Kind.DAY, Counter(f"{{{network}}}:d:x", day, expires)))
+        return found
 
-    def test_a_network_is_admitted_up_to_its_day_bound_then_gets_teasers(self, store):
-        answers = [store.admit_new_reader(self.counters(period=10, day=3)) for _ in range(5)]
-        assert answers == [Admission.FULL] * 3 + [Admission.TEASER] * 2
+    def test_takes_until_a_counter_would_pass_its_limit(self, store):
+        answers = [store.take(self.takes(period=10, day=3)) for _ in range(5)]
+        assert answers[:3] == [None] * 3
+        assert [a.kind for a in answers[3:]] == [Kind.DAY, Kind.DAY]
 
-    def test_new_identities_past_the_period_bound_are_born_exhausted(self, store):
-        answers = [store.admit_new_reader(self.counters(period=2, day=10)) for _ in range(4)]
-        assert answers == [Admission.FULL] * 2 + [Admission.BORN_EXHAUSTED] * 2
+    def test_takes_are_all_or_nothing(self, store):
+        for _ in range(2):  # the day counter is spent, the period one is not
+            store.take(self.takes(period=10, day=2))
+        assert store.take(self.takes(period=10, day=2)).kind == Kind.DAY
+        # the refused take counted nothing in the period: 8 places are left there
+        assert store.take(self.takes(period=10, day=None, amount=8)) is None
+        assert store.take(self.takes(period=10, day=None)).kind == Kind.PERIOD
 
-    def test_a_teaser_request_still_counts_as_an_identity_of_the_period(self, store):
-        answers = [store.admit_new_reader(self.counters(period=3, day=1)) for _ in range(4)]
-        assert answers == [
-            Admission.FULL,
-            Admission.TEASER,
-            Admission.TEASER,
-            Admission.BORN_EXHAUSTED,
-        ]
+    def test_an_amount_is_taken_only_if_it_fits_whole(self, store):
+        assert store.take(self.takes(period=5, day=None, amount=3)) is None
+        assert store.take(self.takes(period=5, day=None, amount=3)).kind == Kind.PERIOD
+        assert store.take(self.takes(period=5, day=None, amount=2)) is None
 
     def test_networks_are_counted_separately(self, store):
-        assert store.admit_new_reader(self.counters(day=1, network="a")) == Admission.FULL
-        assert store.admit_new_reader(self.counters(day=1, network="a")) == Admission.TEASER
-        assert store.admit_new_reader(self.counters(day=1, network="b")) == Admission.FULL
+        assert store.take(self.takes(day=1, network="a")) is None
+        assert store.take(self.takes(day=1, network="a")) is not None
+        assert store.take(self.takes(day=1, network="b")) is None
 
-    def test_a_bound_that_is_off_keeps_no_counter(self, store):
-        unbounded = self.counters(period=None, day=None)
-        assert {store.admit_new_reader(unbounded) for _ in range(5)} == {Admission.FULL}
-        only_day = self.counters(period=None, day=1)
-        assert [store.admit_new_reader(only_day) for _ in range(2)] == [
-            Admission.FULL,
-            Admission.TEASER,
-        ]
+    def test_nothing_to_take_is_always_taken(self, store):
+        assert store.take([]) is None
 
-    def test_concurrent_new_readers_for_the_last_place_admit_exactly_one(self, store):
-        store.admit_new_reader(self.counters(period=10, day=2, network="race"))
+    def test_concurrent_takes_for_the_last_place_get_exactly_one(self, store):
+        store.take(self.takes(period=10, day=2, network="race"))
         barrier = threading.Barrier(20)
         results, errors = [], []
 
         def arrive():
             try:
                 barrier.wait(timeout=10)
-                results.append(store.admit_new_reader(self.counters(10, 2, network="race")))
+                results.append(store.take(self.takes(10, 2, network="race")))
             except Exception as error:  # noqa: BLE001 - reported below
                 errors.append(error)
             finally:
@@ -102,7 +99,7 @@ class MeterStoreContract:
         for thread in threads:
             thread.join(timeout=60)
         assert not errors, errors
-        assert results.count(Admission.FULL) == 1
+        assert results.count(None) == 1
 
     def test_readers_are_counted_separately(self, store):
         self.consume(store, 1, allowance=1, reader="a:one")
@@ -203,8 +200,8 @@ class TestDatabaseStore(MeterStoreContract):
             assert cursor.fetchone()[0] == "on"
 
     def test_purge_forgets_expired_network_counters(self, store):
-        store.admit_new_reader(self.counters(expires=NOW - timedelta(seconds=1), network="old"))
-        store.admit_new_reader(self.counters(network="current"))
+        store.take(self.takes(expires=NOW - timedelta(seconds=1), network="old"))
+        store.take(self.takes(network="current"))
         store.purge(before=NOW - timedelta(days=30))
         assert [
             key.split(":")[0] for key in NetworkCounter.objects.values_list("key", flat=True)

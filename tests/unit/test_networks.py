@@ -7,11 +7,16 @@ import pytest
 
 from masthead.access.networks import (
     UNKNOWN_NETWORK,
+    Admission,
+    Kind,
     NetworkBounds,
+    admission,
     client_network,
     day_bucket,
-    new_reader_counters,
+    first_request,
+    network_counters,
     period_bucket,
+    settling,
 )
 from masthead.access.periods import PeriodKind
 
@@ -34,19 +39,6 @@ NOW = datetime(2026, 11, 14, 12, 30, tzinfo=UTC)
 )
 def test_client_network(ip, network):
     assert client_network(ip) == network
-
-
-@pytest.mark.parametrize(
-    ("full_texts", "allowance", "identities"),
-    [(300, 5, 60), (6, 3, 2), (7, 3, 2), (5, 5, 1), (10, 0, 10), (0, 5, None)],
-)
-def test_identities_per_period_never_let_new_readers_read_more_than_b_prime(
-    full_texts, allowance, identities
-):
-    bounds = NetworkBounds(identityless_per_day=20, full_texts_per_period=full_texts)
-    assert bounds.identities_per_period(allowance) == identities
-    if identities is not None:
-        assert identities * allowance <= full_texts
 
 
 def test_a_calendar_month_bucket_is_the_meter_month_in_the_sites_time_zone():
@@ -72,10 +64,9 @@ def test_a_day_is_the_local_day_across_a_dst_change():
 
 
 def counters(network="203.0.113.7", now=NOW, secret=b"s", per_day=20, per_period=300):
-    return new_reader_counters(
+    return network_counters(
         network=network,
         bounds=NetworkBounds(identityless_per_day=per_day, full_texts_per_period=per_period),
-        allowance=5,
         kind=PeriodKind.CALENDAR_MONTH,
         rolling_days=30,
         zone=SEOUL,
@@ -90,7 +81,7 @@ def test_counter_keys_hold_no_address_and_share_one_hash_tag():
         assert "203" not in counter.key
     tag = found.period.key.split("}")[0] + "}"
     assert found.day.key.startswith(tag)
-    assert (found.period.limit, found.day.limit) == (60, 20)
+    assert (found.period.limit, found.day.limit) == (300, 20)
     assert found.period.expires == datetime(2026, 12, 1, tzinfo=SEOUL)
     assert found.day.expires == datetime(2026, 11, 15, tzinfo=SEOUL)
 
@@ -108,3 +99,27 @@ def test_keys_rotate_with_the_day_and_the_period_and_depend_on_the_secret():
 def test_a_bound_set_to_zero_keeps_no_counter():
     assert counters(per_day=0).day is None
     assert counters(per_period=0).period is None
+
+
+def test_a_first_request_takes_one_from_each_bound_that_is_on():
+    both = counters()
+    assert [(t.kind, t.amount) for t in first_request(both)] == [(Kind.PERIOD, 1), (Kind.DAY, 1)]
+    assert [t.kind for t in first_request(counters(per_period=0))] == [Kind.DAY]
+    assert first_request(counters(per_day=0, per_period=0)) == []
+
+
+def test_what_the_refused_take_means_for_a_first_request():
+    period, day = first_request(counters())
+    assert admission(None) == Admission.FULL
+    assert admission(period) == Admission.BORN_EXHAUSTED
+    assert admission(day) == Admission.TEASER
+
+
+@pytest.mark.parametrize(
+    ("allowance", "read", "taken"), [(5, 1, 4), (5, 0, 5), (1, 1, None), (0, 0, None)]
+)
+def test_settling_takes_the_rest_of_the_allowance_from_the_period(allowance, read, taken):
+    takes = settling(counters(), allowance, read)
+    assert [t.amount for t in takes] == ([] if taken is None else [taken])
+    assert all(t.kind == Kind.PERIOD for t in takes)
+    assert settling(counters(per_period=0), allowance, read) == []

@@ -1,6 +1,7 @@
+from collections.abc import Sequence
 from datetime import datetime
 
-from masthead.access.networks import Admission, NewReaderCounters
+from masthead.access.networks import Take
 from masthead.access.periods import MeterWindow
 from masthead.access.policy import MeterResult
 
@@ -29,15 +30,12 @@ class MeterStoreBase:
         read happened (a new reader's first read is recorded when its cookie comes back)."""
         raise NotImplementedError("subclasses of MeterStoreBase must provide a consume() method")
 
-    def admit_new_reader(self, counters: NewReaderCounters) -> Admission:
-        """Count a request that arrived without an identity against its network's counters
-        (masthead.access.networks), atomically: with one place left, any number of
-        concurrent calls admit exactly one. The period counter first: below its limit it is
-        counted and the day counter is asked; at its limit nothing is counted and the new
-        identity is born exhausted. A counter that is None is not kept."""
-        raise NotImplementedError(
-            "subclasses of MeterStoreBase must provide an admit_new_reader() method"
-        )
+    def take(self, takes: Sequence[Take]) -> Take | None:
+        """Add each take's amount to its counter (masthead.access.networks), all or nothing:
+        if any counter would go over its limit nothing is counted and that take is returned;
+        None when everything was taken. Atomic: with one place left, any number of
+        concurrent calls get exactly one. A counter is forgotten at its `expires`."""
+        raise NotImplementedError("subclasses of MeterStoreBase must provide a take() method")
 
     def merge(self, *, from_key: str, into_key: str, window: MeterWindow) -> None:
         """Carry what one reader key read in `window` over to another (sign-in)."""

@@ -7,7 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from masthead.access.models import MeterEntry, MeterReader, NetworkCounter
-from masthead.access.networks import Admission, Counter, NewReaderCounters
+from masthead.access.networks import Take
 from masthead.access.periods import MeterWindow
 from masthead.access.policy import MeterResult
 
@@ -40,23 +40,28 @@ class MeterStore(MeterStoreBase):
             )
             return MeterResult(allowance=allowance, used=len(reads) + 1, admitted=True)
 
-    def admit_new_reader(self, counters: NewReaderCounters) -> Admission:
-        kept = [c for c in (counters.period, counters.day) if c is not None]
-        if not kept:
-            return Admission.FULL
+    def take(self, takes) -> Take | None:
+        if not takes:
+            return None
         with transaction.atomic():
             _no_wait_for_disk()
             NetworkCounter.objects.bulk_create(
-                [NetworkCounter(key=c.key, count=0, expires_at=c.expires) for c in kept],
+                [
+                    NetworkCounter(key=t.counter.key, count=0, expires_at=t.counter.expires)
+                    for t in takes
+                ],
                 ignore_conflicts=True,
             )
-            # A conditional UPDATE is the check and the count in one statement: with one
-            # place left, concurrent requests cannot both take it.
-            if counters.period is not None and not _count_below(counters.period):
-                return Admission.BORN_EXHAUSTED
-            if counters.day is not None and not _count_below(counters.day):
-                return Admission.TEASER
-        return Admission.FULL
+            for take in takes:
+                # A conditional UPDATE is the check and the count in one statement: with one
+                # place left, concurrent requests cannot both take it.
+                taken = NetworkCounter.objects.filter(
+                    key=take.counter.key, count__lte=take.counter.limit - take.amount
+                ).update(count=F("count") + take.amount)
+                if not taken:
+                    transaction.set_rollback(True)  # all or nothing
+                    return take
+        return None
 
     @staticmethod
     def _reads(reader_key: str, window: MeterWindow) -> list[int]:
@@ -105,14 +110,6 @@ class MeterStore(MeterStoreBase):
         MeterEntry.objects.all().delete()
         MeterReader.objects.all().delete()
         NetworkCounter.objects.all().delete()
-
-
-def _count_below(counter: Counter) -> bool:
-    return bool(
-        NetworkCounter.objects.filter(key=counter.key, count__lt=counter.limit).update(
-            count=F("count") + 1
-        )
-    )
 
 
 def _no_wait_for_disk() -> None:

@@ -10,7 +10,7 @@ from datetime import datetime
 import redis
 from django.conf import settings
 
-from masthead.access.networks import Admission, NewReaderCounters
+from masthead.access.networks import Take
 from masthead.access.periods import MeterWindow
 from masthead.access.policy import MeterResult
 
@@ -31,19 +31,18 @@ redis.call('EXPIREAT', KEYS[1], ARGV[5])
 return {used + 1, 0, 1}
 """
 
-# KEYS[1] period counter, KEYS[2] day counter; ARGV: period limit, period expires, day limit,
-# day expires (unix seconds). A limit of -1 means the counter is not kept.
-ADMIT_NEW_READER = """
-local function below(key, limit, expires)
-  if tonumber(limit) < 0 then return true end
-  if tonumber(redis.call('GET', key) or '0') >= tonumber(limit) then return false end
-  redis.call('INCR', key)
-  redis.call('EXPIREAT', key, expires)
-  return true
+# KEYS: counters; ARGV: amount, limit, expires (unix seconds) for each. All or nothing:
+# returns the 1-based index of the first counter that cannot take its amount, or 0.
+TAKE = """
+for i = 1, #KEYS do
+  local count = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if count + tonumber(ARGV[3 * i - 2]) > tonumber(ARGV[3 * i - 1]) then return i end
 end
-if not below(KEYS[1], ARGV[1], ARGV[2]) then return 0 end
-if not below(KEYS[2], ARGV[3], ARGV[4]) then return 1 end
-return 2
+for i = 1, #KEYS do
+  redis.call('INCRBY', KEYS[i], ARGV[3 * i - 2])
+  redis.call('EXPIREAT', KEYS[i], ARGV[3 * i])
+end
+return 0
 """
 
 
@@ -64,7 +63,7 @@ class MeterStore(MeterStoreBase):
         )
         self.prefix = prefix if prefix is not None else "masthead:meter:"
         self._consume = self.client.register_script(CONSUME)
-        self._admit_new_reader = self.client.register_script(ADMIT_NEW_READER)
+        self._take = self.client.register_script(TAKE)
 
     def key(self, reader_key: str) -> str:
         # Two readers can never share a key; the braces are a Redis Cluster hash tag.
@@ -91,24 +90,19 @@ class MeterStore(MeterStoreBase):
             admitted=bool(admitted),
         )
 
-    def admit_new_reader(self, counters: NewReaderCounters) -> Admission:
-        """One script, one round trip: both keys carry the period's hash tag (one slot)."""
-        period, day = counters.period, counters.day
-        if period is None and day is None:
-            return Admission.FULL
-        tag_source = period or day
+    def take(self, takes) -> Take | None:
+        """One script, one round trip: a network's counters share its hash tag (one slot)."""
+        if not takes:
+            return None
         keys, args = [], []
-        for counter in (period, day):
-            if counter is None:
-                keys.append(f"{self.prefix}net:{tag_source.key}:unused")
-                args += [-1, 0]
-            else:
-                keys.append(f"{self.prefix}net:{counter.key}")
-                args += [counter.limit, int(counter.expires.timestamp()) + 1]
+        for take in takes:
+            keys.append(f"{self.prefix}net:{take.counter.key}")
+            args += [take.amount, take.counter.limit, int(take.counter.expires.timestamp()) + 1]
         try:
-            return Admission(int(self._admit_new_reader(keys=keys, args=args)))
+            refused = int(self._take(keys=keys, args=args))
         except redis.RedisError as error:
             raise MeterUnavailable(str(error)) from error
+        return takes[refused - 1] if refused else None
 
     def merge(self, *, from_key, into_key, window: MeterWindow) -> None:
         """Two keys live in different cluster slots, so this is not one script; it is
