@@ -5,23 +5,12 @@ docs/production.md. Read-only: the worker alone changes these rows."""
 
 from django_tasks_db.models import DBTaskResult, get_date_max
 from wagtail.admin.ui.tables import Column
-from wagtail.permission_policies.base import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from .permissions import ViewOnlyPermissionPolicy
 from .tasks import MAIL_BACKEND
-
-
-class ViewOnlyPermissionPolicy(ModelPermissionPolicy):
-    """Look, never add, edit or delete, whatever a user's permissions say."""
-
-    def user_has_permission(self, user, action):
-        return action == "view" and super().user_has_permission(user, action)
-
-    def users_with_any_permission(self, actions):
-        return super().users_with_any_permission([a for a in actions if a == "view"])
-
 
 register_permission_policy(DBTaskResult, ViewOnlyPermissionPolicy(DBTaskResult))
 

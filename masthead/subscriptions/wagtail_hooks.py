@@ -1,25 +1,14 @@
 from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.widgets import Button
-from wagtail.permission_policies.base import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from masthead.core.permissions import ViewOnlyPermissionPolicy
+
 from . import admin_views
 from .models import Offer, Plan, Subscription
-
-
-class ViewOnlyPermissionPolicy(ModelPermissionPolicy):
-    """Subscriptions change only through `actions` (which write the ledger), so the admin
-    may look but not add, edit or delete, whatever a user's permissions say."""
-
-    def user_has_permission(self, user, action):
-        return action == "view" and super().user_has_permission(user, action)
-
-    def users_with_any_permission(self, actions):
-        return super().users_with_any_permission([a for a in actions if a == "view"])
-
 
 register_permission_policy(Subscription, ViewOnlyPermissionPolicy(Subscription))
 
