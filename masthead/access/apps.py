@@ -11,9 +11,8 @@ class AccessConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from . import checks  # noqa: F401 - registers the system checks
-        from .gate import forget_meter_settings
+        from .gate import carry_meter_over_on_sign_in, forget_meter_settings
         from .models import MeterSettings
-        from .readers import carry_meter_over_on_sign_in
 
         # Django's sign-in signal is the public extension point every sign-in path fires.
         user_logged_in.connect(carry_meter_over_on_sign_in, dispatch_uid="masthead-meter-merge")

@@ -40,7 +40,7 @@ from .policy import (
     meter_unavailable,
     needs_meter,
 )
-from .readers import AnonymousCookie, new_anonymous_id
+from .readers import AnonymousCookie, cookie_from, new_anonymous_id
 
 log = logging.getLogger(__name__)
 
@@ -249,3 +249,20 @@ def _counters(request, config, now) -> NetworkCounters:
 @functools.cache
 def _network_secret() -> bytes:
     return salted_hmac("masthead.access.networks", "network counters").digest()
+
+
+def carry_meter_over_on_sign_in(sender, request, user, **kwargs):
+    """user_logged_in receiver: what the anonymous id read this period (a pending first
+    read included) counts for the account too."""
+    if request is None:
+        return
+    cookie = cookie_from(request)
+    if cookie is None:
+        return
+    config = meter_settings(request)
+    window = current_window(config, clock())
+    try:
+        store_pending_read(cookie, window, config.anonymous_allowance)
+        get_meter_store().merge(from_key=f"a:{cookie.id}", into_key=f"u:{user.pk}", window=window)
+    except MeterUnavailable:
+        log.warning("meter unavailable: could not carry reads over for user %s", user.pk)

@@ -1,10 +1,10 @@
 """Who is reading: a signed-in account, or an anonymous reader known by a random id.
 
-The anonymous id lives in a signed, HttpOnly cookie that holds nothing but that id; the
-count lives on the server. Anything wrong with the cookie (missing, expired, tampered,
-garbage) makes a fresh anonymous reader: never an error, never more reading than no cookie."""
+The anonymous id lives in a signed, HttpOnly cookie that holds that id and, for a new
+reader, its state (see AnonymousCookie); the count lives on the server. Anything wrong with
+the cookie (missing, expired, tampered, garbage) makes a fresh anonymous reader: never an
+error, never more reading than no cookie."""
 
-import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -12,10 +12,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
-from .meter import MeterUnavailable, get_meter_store
 from .policy import Reader
-
-log = logging.getLogger(__name__)
 
 COOKIE_SALT = "masthead.access.reader"
 COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers honour
@@ -177,21 +174,3 @@ def set_reader_cookie(response, cookie: AnonymousCookie) -> None:
         secure=settings.SESSION_COOKIE_SECURE,
         samesite="Lax",
     )
-
-
-def carry_meter_over_on_sign_in(sender, request, user, **kwargs):
-    """What the anonymous id read this period counts for the account too."""
-    if request is None:
-        return
-    cookie = cookie_from(request)
-    if cookie is None:
-        return
-    from . import gate
-
-    config = gate.meter_settings(request)
-    window = gate.current_window(config, gate.clock())
-    try:
-        gate.store_pending_read(cookie, window, config.anonymous_allowance)
-        get_meter_store().merge(from_key=f"a:{cookie.id}", into_key=f"u:{user.pk}", window=window)
-    except MeterUnavailable:
-        log.warning("meter unavailable: could not carry reads over for user %s", user.pk)
