@@ -276,6 +276,9 @@ MASTHEAD_PAYMENT_PROVIDER = os.environ.get("MASTHEAD_PAYMENT_PROVIDER") or "test
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
+# Seconds any one Stripe call may take (the SDK's own default is 80): checkout then shows
+# "payments are unavailable" (503) instead of holding a worker.
+STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
 
 # Wagtail
 MASTHEAD_SITE_NAME = os.environ.get("MASTHEAD_SITE_NAME", "The Meridian Ledger")

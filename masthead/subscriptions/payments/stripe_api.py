@@ -33,7 +33,7 @@ _client_timeout = None
 def _options(idempotency_key: str | None = None) -> dict:
     stripe.api_base = settings.STRIPE_API_BASE
     global _client_timeout  # noqa: PLW0603 - the SDK's client is process-wide too
-    timeout = getattr(settings, "STRIPE_TIMEOUT_SECONDS", 10)
+    timeout = settings.STRIPE_TIMEOUT_SECONDS
     if _client_timeout != timeout:
         stripe.default_http_client = stripe.new_default_http_client(timeout=timeout)
         _client_timeout = timeout
