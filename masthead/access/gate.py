@@ -185,7 +185,7 @@ def _anonymous_meter(request, article_id, config, window, allowance, now) -> Met
     cookie = identity.cookie
     exhausted = MeterResult(allowance=allowance, used=allowance)
     if cookie is None:
-        return _new_reader(request, article_id, config, allowance, now)
+        return _new_reader(request, article_id, config, window, allowance, now)
     if cookie.born_exhausted_at is not None and cookie.born_exhausted_at >= window.start:
         return exhausted
     if not cookie.settled:
@@ -206,7 +206,7 @@ def store_pending_read(cookie, window: MeterWindow, allowance: int) -> None:
     _consume(f"a:{cookie.id}", cookie.pending_article, max(allowance, 1), window, cookie.pending_at)
 
 
-def _new_reader(request, article_id, config, allowance, now) -> MeterResult:
+def _new_reader(request, article_id, config, window, allowance, now) -> MeterResult:
     """A request that came without an identity gets a new one, bounded per client network
     (masthead.access.networks). Nothing is stored for the reader itself: a first read
     travels in the new cookie and is stored when the cookie comes back (when the id also
@@ -218,8 +218,15 @@ def _new_reader(request, article_id, config, allowance, now) -> MeterResult:
     if allowance < 1:
         identity.issue()
         return exhausted
+    takes = first_request(_counters(request, config, now))
+    if not takes:
+        # Both bounds are off: nothing to count against, so the first read is stored at once
+        # (a plain id); that round trip is also what fails the meter closed when the store
+        # is down.
+        anonymous_id = identity.issue()
+        return _consume(f"a:{anonymous_id}", article_id, allowance, window, now)
     try:
-        refused = get_meter_store().take(first_request(_counters(request, config, now)))
+        refused = get_meter_store().take(takes)
     except MeterUnavailable:
         identity.issue(unsettled)
         raise

@@ -1095,3 +1095,17 @@ def test_a_payment_in_localstripe_reaches_us_by_webhook_and_grants_access(
     # and when the subscription is cancelled at (local) Stripe, ours expires
     localstripe.request("DELETE", f"/v1/subscriptions/{remote['id']}")
     assert _wait_for(lambda: Subscription.objects.get(pk=subscription.pk).status == "expired")
+
+
+def test_a_full_refund_for_a_subscription_that_already_ended_is_recorded_without_stripe(
+    subscribed, fake, client, at
+):
+    # given a subscription that has already ended (cancelled and over)
+    subscription = subscribed["subscription"]
+    Subscription.objects.filter(pk=subscription.pk).update(status="expired")
+    # when Stripe reports a full refund of its payment
+    assert post_event(client, refund(refunded=99)).status_code == 200
+    # then the refund is recorded, and Stripe is not asked to cancel billing that has ended
+    assert fake.canceled == []
+    refunds = PaymentEvent.objects.filter(kind="refunded").values_list("amount", flat=True)
+    assert list(refunds) == [Decimal("0.99")]

@@ -50,7 +50,7 @@ PORTS = (*APP_PORTS, NGINX_PORT)
 
 def reads(client: Client) -> int:
     """How many articles the anonymous reader in `client`'s cookie has used, per Redis."""
-    reader = client.cookies["mh_reader"].split(":")[0]
+    reader = client.cookies["mh_reader"].split(":")[0].split(".")[0]  # the id, not its state
     found = redis.Redis.from_url(METER_REDIS, socket_timeout=2)
     try:
         return found.zcard(f"masthead:meter:{{a:{reader}}}")

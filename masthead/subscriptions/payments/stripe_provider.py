@@ -359,7 +359,9 @@ class Provider(PaymentProvider):
         revokes = refunded >= charge.get("amount", 0) > 0 and self._latest_payment(
             subscription, invoice
         )
-        if revokes:
+        if revokes and subscription.status != Status.EXPIRED:
+            # Ours already ended (cancelled and over, an earlier refund): so has Stripe's
+            # billing, and the refund is only recorded, offline.
             stripe_api.cancel_subscription(subscription.provider_subscription_id)
 
         def apply(now: datetime) -> None:
