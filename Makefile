@@ -9,7 +9,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 APT_GET := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 
 .PHONY: install demo test lint check pytest pytest-sqlite pytest-postgres chromium bench clean \
-	prod-up prod-down prod-status prod-clean system-test
+	prod-up prod-down prod-status prod-clean system-test soak
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,12 +44,17 @@ check: install
 	DJANGO_SETTINGS_MODULE=masthead.settings.test $(BIN)/python manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=masthead.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
-pytest-sqlite: install chromium
-	DATABASE_URL= $(BIN)/pytest
+# Each pass runs on two workers (pytest-xdist, one test database per worker). The browser
+# and schemathesis tests are slow and the same on both databases: they run once, in the
+# PostgreSQL pass.
+XDIST ?= -n 2
+
+pytest-sqlite: install
+	DATABASE_URL= $(BIN)/pytest $(XDIST) -m "not browser and not schemathesis"
 
 pytest-postgres: install chromium
 	@if $(BIN)/python tests/services.py postgres; then \
-		DATABASE_URL=$(PG_URL) $(BIN)/pytest; \
+		DATABASE_URL=$(PG_URL) $(BIN)/pytest $(XDIST); \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL is required in CI but nothing answers on 127.0.0.1:5432"; exit 1; \
 	else \
@@ -82,6 +87,10 @@ prod-clean:
 system-test: export MASTHEAD_DEMO := true
 system-test: install
 	MASTHEAD_SYSTEM_TESTS=1 $(BIN)/pytest tests/system
+
+# The long load test (5 minutes; the system tests run it for one), outside CI.
+soak: install
+	MASTHEAD_SYSTEM_TESTS=1 MASTHEAD_LOAD_SECONDS=300 $(BIN)/pytest tests/system/test_load.py
 
 clean:
 	@if [ -d var/prod ]; then deploy/prod.sh down; fi

@@ -14,6 +14,10 @@ from masthead.api import tokens
 from tests.factories import make_article, make_home, make_section
 from tests.integration.subscription_factories import make_reader
 
+# Slow (hypothesis drives hundreds of requests): `make test` runs it once, in the
+# PostgreSQL pass, with the browser tests.
+pytestmark = pytest.mark.schemathesis
+
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.yaml", get_wsgi_application())
 PASSWORD = "a long test password"  # subscription_factories.make_reader's
 

@@ -3,6 +3,7 @@ one warning), so pages that only use the cache keep answering; with Redis there,
 Django's RedisCache."""
 
 import logging
+import uuid
 
 import pytest
 import redis
@@ -50,7 +51,9 @@ def test_writes_whose_loss_matters_still_raise(dead_cache):
 
 
 def test_a_live_redis_behaves_as_djangos_cache(redis_service):
-    live = ResilientRedisCache(redis_service, {"KEY_PREFIX": "masthead-test-resilient"})
+    live = ResilientRedisCache(
+        redis_service, {"KEY_PREFIX": f"masthead-test-resilient-{uuid.uuid4().hex}"}
+    )
     live.set("k", {"v": 1}, 30)
     assert live.get("k") == {"v": 1}
     assert live.add("k", 2) is False
@@ -61,7 +64,9 @@ def test_a_live_redis_behaves_as_djangos_cache(redis_service):
 
 def test_one_client_per_connection_pool_is_kept(redis_service):
     # Django builds a redis.Redis per call; ours keeps one (masthead.core.cache).
-    live = ResilientRedisCache(redis_service, {"KEY_PREFIX": "masthead-test-resilient"})
+    live = ResilientRedisCache(
+        redis_service, {"KEY_PREFIX": f"masthead-test-resilient-{uuid.uuid4().hex}"}
+    )
     first = live._cache.get_client()
     live.set("k", 1, 30)
     assert live._cache.get_client(write=True) is first

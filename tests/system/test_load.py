@@ -1,6 +1,6 @@
 """Sustained load through nginx on the topology of `make prod-up` (127.0.0.1 only): wrk at 64
-connections for MASTHEAD_LOAD_SECONDS (default 300) on the home page and a metered article,
-read by new anonymous readers (a meter write each) and by one returning reader.
+connections for MASTHEAD_LOAD_SECONDS (60 in `make test`; `make soak` runs 300) on the home
+page and a metered article, read by new anonymous readers and by one returning reader.
 
 It asserts correctness, not throughput (the machine is shared and small): no 5xx, no socket
 errors, and the app servers' workers do not grow by more than 20% in resident memory between
@@ -132,11 +132,15 @@ def workers_rss() -> dict[int, int]:
     return found
 
 
-def test_five_minutes_at_64_connections_through_nginx_without_5xx_or_memory_growth(demo, tmp_path):
-    seconds = int(os.environ.get("MASTHEAD_LOAD_SECONDS", "300"))
+def test_sustained_load_at_64_connections_through_nginx_without_5xx_or_memory_growth(
+    demo, tmp_path
+):
+    seconds = int(os.environ.get("MASTHEAD_LOAD_SECONDS", "60"))
     assert wait_until(nginx_serves_both, 40), "nginx does not reach both app servers"
     article = demo["metered"][0]
     returning = Client()
+    # twice: the second visit stores the first read and settles the cookie to the bare id
+    assert returning.get(article).status == 200
     assert returning.get(article).status == 200
     cookie = "mh_reader=" + returning.cookies["mh_reader"]
     paths = ["/", article, article]
