@@ -133,3 +133,24 @@ def mail_queue(settings, smtp):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     settings.EMAIL_TIMEOUT = 5
     return smtp
+
+
+@pytest.fixture(params=["db", "redis"])
+def each_meter_store(request, settings):
+    """The configured meter store, once per kind: the suite's database, or Redis db 15 under
+    a prefix of this test's own (the store is built once from the settings, then reused by
+    the site)."""
+    import uuid
+
+    from masthead.access.meter import get_meter_store
+
+    get_meter_store.cache_clear()
+    if request.param == "redis":
+        settings.MASTHEAD_METER_STORE = "masthead.access.meter.redis"
+        settings.MASTHEAD_METER_REDIS_URL = request.getfixturevalue("redis_service")
+    store = get_meter_store()
+    if request.param == "redis":
+        store.prefix = f"test:{uuid.uuid4().hex}:"
+    yield store
+    store.clear()
+    get_meter_store.cache_clear()

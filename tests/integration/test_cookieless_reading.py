@@ -4,7 +4,6 @@ Each test runs against both meter stores: the database store on the suite's data
 the Redis store. The paywalled part of every article holds a unique sentence; a full text is
 a response that carries it."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from wagtail.models import Site
 
 from masthead.access import gate
 from masthead.access.meter import get_meter_store
+from masthead.access.meter.db import MeterStore as DbStore
 from masthead.access.models import MeterEntry, MeterSettings
 from tests.factories import make_article
 
@@ -23,19 +23,9 @@ PER_DAY = 4  # B: full texts a day to requests without an identity, per network
 PER_PERIOD = 30  # B': full texts a period for a network's new identities (10 identities)
 
 
-@pytest.fixture(params=["db", "redis"])
-def store(request, settings):
-    get_meter_store.cache_clear()
-    if request.param == "redis":
-        settings.MASTHEAD_METER_STORE = "masthead.access.meter.redis"
-        settings.MASTHEAD_METER_REDIS_URL = request.getfixturevalue("redis_service")
-    used = get_meter_store()
-    if request.param == "redis":
-        used.prefix = f"test:{uuid.uuid4().hex}:"
-    yield request.param
-    if request.param == "redis":
-        used.clear()
-    get_meter_store.cache_clear()
+@pytest.fixture
+def store(each_meter_store):
+    return each_meter_store
 
 
 def bound(*, per_day=PER_DAY, per_period=PER_PERIOD):
@@ -165,10 +155,10 @@ def test_the_network_is_the_client_through_the_trusted_proxy(stories, settings):
 def test_a_new_reader_stores_nothing_until_its_cookie_comes_back(stories, store):
     browser = Client()
     assert is_full(browser.get(stories[0].url), stories[0])
-    if store == "db":
+    if isinstance(store, DbStore):
         assert not MeterEntry.objects.exists()
     assert is_full(browser.get(stories[1].url), stories[1])
-    if store == "db":
+    if isinstance(store, DbStore):
         assert sorted(MeterEntry.objects.values_list("article_id", flat=True)) == sorted(
             [stories[0].pk, stories[1].pk]
         )

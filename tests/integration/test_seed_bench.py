@@ -1,7 +1,6 @@
 """seed_bench: articles written in bulk are served like written ones, and the meter entries
 it seeds are what each store reads back."""
 
-import uuid
 from io import StringIO
 
 import pytest
@@ -11,7 +10,6 @@ from django.test import Client
 from wagtail.models import Page, Revision, Site
 
 from masthead.access import gate
-from masthead.access.meter import get_meter_store
 from masthead.access.models import MeterEntry, MeterReader, MeterSettings
 from masthead.access.readers import COOKIE_SALT
 from masthead.demo import seeding
@@ -39,20 +37,9 @@ def world(db):
     return world
 
 
-@pytest.fixture(params=["db", "redis"])
-def store(request, settings):
-    """The configured meter store: the suite's database, or Redis db 15 under a prefix of
-    this test's own (the store is built once from the settings, then reused by the site)."""
-    get_meter_store.cache_clear()
-    if request.param == "redis":
-        settings.MASTHEAD_METER_STORE = "masthead.access.meter.redis"
-        settings.MASTHEAD_METER_REDIS_URL = request.getfixturevalue("redis_service")
-    store = get_meter_store()
-    if request.param == "redis":
-        store.prefix = f"test:{uuid.uuid4().hex}:"
-    yield store
-    store.clear()
-    get_meter_store.cache_clear()
+@pytest.fixture
+def store(each_meter_store):
+    return each_meter_store
 
 
 def seed() -> str:
