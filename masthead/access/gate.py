@@ -18,6 +18,7 @@ from masthead.core.memo import Memo
 
 from .client_ip import client_ip
 from .crawlers import CrawlerVerifier, claimed_crawler, default_verifier
+from .entitlements import entitlement_for
 from .meter import MeterUnavailable, get_meter_store
 from .models import MeterSettings
 from .networks import (
@@ -86,15 +87,9 @@ def current_window(config: MeterSettings, now: datetime) -> MeterWindow:
 
 
 def subscription_for(request) -> Subscription | None:
-    """The reader's subscription as the access rules see it (None for anonymous readers).
-    Imported here, not at the top: subscriptions depends on access, never the reverse, and
-    this module loads while the apps' models are still being imported."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return None
-    from masthead.subscriptions.fetch import entitlement_for_request
-
-    return entitlement_for_request(user, clock())
+    """The reader's subscription as the access rules see it (None for anonymous readers),
+    from whichever app provides entitlements (masthead.access.entitlements)."""
+    return entitlement_for(getattr(request, "user", None), clock())
 
 
 @functools.cache
