@@ -88,6 +88,9 @@ class SignInView(auth_views.LoginView):
     form_class = forms.SignInForm
     template_name = "readers/sign_in.html"
     redirect_authenticated_user = True
+    # Django's LoginView names the site after the request's host ("127.0.0.1:8000");
+    # extra_context is applied last, so the publication's name wins.
+    extra_context = {"site_name": settings.MASTHEAD_SITE_NAME}
 
     def post(self, request, *args, **kwargs):
         account = request.POST.get("username", "")

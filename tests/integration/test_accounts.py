@@ -381,3 +381,11 @@ def test_account_pages_need_sign_in(client):
     response = client.get("/account/email/")
     assert response.status_code == 302
     assert response["Location"].startswith("/account/sign-in/?next=")
+
+
+def test_the_sign_in_page_names_the_publication_not_the_host(db, client, settings):
+    response = client.get("/account/sign-in/", HTTP_HOST="127.0.0.1:8000")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert settings.MASTHEAD_SITE_NAME in html.split("<title>")[1].split("</title>")[0]
+    assert "127.0.0.1:8000" not in html

@@ -174,3 +174,11 @@ def test_series_page_lists_only_its_articles(site, client):
         "Seoul and Jakarta sign pact",
         "Seoul pledges aid",
     ]
+
+
+def test_the_home_page_title_names_the_publication_once(site, client, settings):
+    settings.MASTHEAD_SITE_NAME = site["home"].title
+    title = client.get("/").content.decode().split("<title>")[1].split("</title>")[0]
+    assert title.strip() == site["home"].title
+    article = client.get(site["lead"].url).content.decode()
+    assert f"{site['lead'].title} | {site['home'].title}" in article.split("</title>")[0]
