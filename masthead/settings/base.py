@@ -159,7 +159,6 @@ AUTHENTICATION_BACKENDS = ["masthead.readers.backends.EmailBackend"]
 LOGIN_URL = "readers:sign-in"
 LOGIN_REDIRECT_URL = "/"
 PASSWORD_RESET_TIMEOUT = 3600
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Masthead <no-reply@localhost>")
 # The SMTP server for reader e-mails (production; dev prints them, tests keep them in memory).
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
@@ -283,6 +282,10 @@ STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
 # Wagtail
 MASTHEAD_SITE_NAME = os.environ.get("MASTHEAD_SITE_NAME", "The Meridian Ledger")
 WAGTAIL_SITE_NAME = MASTHEAD_SITE_NAME
+# Readers see the publication as the sender; set the address to one of your domain's.
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", f'"{MASTHEAD_SITE_NAME}" <no-reply@localhost>'
+)
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]

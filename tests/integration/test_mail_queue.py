@@ -244,3 +244,9 @@ def test_wagtail_tasks_still_run_at_once_and_mail_goes_to_its_own_backend(settin
     assert isinstance(task_backends["default"], ImmediateBackend)
     assert isinstance(update_reference_index_task.get_backend(), ImmediateBackend)
     assert isinstance(task_backends["mail"], DatabaseBackend)
+
+
+def test_reader_emails_come_from_the_publication_by_default(settings):
+    from email.utils import parseaddr
+
+    assert parseaddr(settings.DEFAULT_FROM_EMAIL)[0] == settings.MASTHEAD_SITE_NAME
