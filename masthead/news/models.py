@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import Tag, TaggedItemBase
-from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, TitleFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
@@ -27,6 +27,7 @@ from masthead.access.teaser import exhausted_reader_decision
 
 from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
+from .forms import ArticlePageForm
 from .paragraphs import split_paragraphs
 from .rendering import PAYWALLED_CLASS, ArticleRef, article_response, teaser_split
 from .share import share_links
@@ -262,8 +263,9 @@ class ArticlePage(RoutablePageMixin, Page):
 
     content_panels = [
         FieldPanel("series"),
-        FieldPanel("title", heading="Headline"),
+        TitleFieldPanel("title", heading="Headline", placeholder="Headline*"),
         MultiFieldPanel([FieldPanel("deck"), FieldPanel("deck_second")], heading="Decks"),
+        MultiFieldPanel([FieldPanel("access"), FieldPanel("sponsor")], heading="Access"),
         MultiFieldPanel(
             [
                 FieldPanel("lead_image"),
@@ -277,8 +279,8 @@ class ArticlePage(RoutablePageMixin, Page):
         FieldPanel("body"),
         FieldPanel("topics"),
         MultiFieldPanel([FieldPanel("published_at"), FieldPanel("updated_at")], heading="Dates"),
-        MultiFieldPanel([FieldPanel("access"), FieldPanel("sponsor")], heading="Access"),
     ]
+    base_form_class = ArticlePageForm
     search_fields = Page.search_fields + [
         index.SearchField("deck"),
         index.SearchField("body"),

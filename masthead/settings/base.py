@@ -291,6 +291,11 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 WAGTAILEMBEDS_RESPONSIVE_HTML = True
+# The admin calls no third party by itself (embeds an editor adds are the editor's choice):
+# no Gravatar (staff addresses' hashes stay here; avatars show offline) and no update check
+# against Wagtail's release server.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 # Serve uploaded media from Django (the demo and the tests); nginx serves it in production.
 MASTHEAD_SERVE_MEDIA = False
 
