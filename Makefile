@@ -28,9 +28,11 @@ demo: install
 	$(BIN)/python manage.py load_demo
 	@echo "Serving the demo on http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/)"
 	@echo "E-mails are queued and printed here by the mail worker (manage.py db_worker)."
-	@# The worker beside the server, stopped with it (Ctrl-C, or the server exiting).
+	@# The worker beside the server, and scheduled stories published every minute (the
+	@# timer's job in deploy/systemd); both stopped with it (Ctrl-C, or the server exiting).
 	$(BIN)/python manage.py db_worker --backend mail --no-reload & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	while sleep 60; do $(BIN)/python manage.py publish_scheduled; done & publisher=$$!; \
+	trap 'kill $$worker $$publisher 2>/dev/null; wait $$worker $$publisher 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 chromium:
