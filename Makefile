@@ -33,7 +33,7 @@ demo: install
 	$(BIN)/python manage.py db_worker --backend mail --no-reload & worker=$$!; \
 	while sleep 60; do $(BIN)/python manage.py publish_scheduled; done & publisher=$$!; \
 	trap 'kill $$worker $$publisher 2>/dev/null; wait $$worker $$publisher 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(BIN)/python manage.py runserver --insecure 127.0.0.1:$(PORT)
 
 chromium:
 	@test -x /usr/bin/chromium || { $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq chromium; }
