@@ -41,7 +41,7 @@ from .policy import (
     meter_unavailable,
     needs_meter,
 )
-from .readers import AnonymousCookie, cookie_from, new_anonymous_id
+from .readers import cookie_from
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +209,6 @@ def _new_reader(request, article_id, config, window, allowance, now) -> MeterRes
     cookies leave no meter rows behind."""
     identity = request.reader
     exhausted = MeterResult(allowance=allowance, used=allowance)
-    unsettled = AnonymousCookie(new_anonymous_id(), new_at=now)
     if allowance < 1:
         identity.issue()
         return exhausted
@@ -223,16 +222,16 @@ def _new_reader(request, article_id, config, window, allowance, now) -> MeterRes
     try:
         refused = get_meter_store().take(takes)
     except MeterUnavailable:
-        identity.issue(unsettled)
+        identity.issue(new_at=now)
         raise
     answer = admission(refused)
     if answer == Admission.FULL:
-        identity.issue(AnonymousCookie(unsettled.id, pending_article=article_id, pending_at=now))
+        identity.issue(pending_article=article_id, pending_at=now)
         return MeterResult(allowance=allowance, used=1, admitted=True)
     if answer == Admission.BORN_EXHAUSTED:
-        identity.issue(AnonymousCookie(unsettled.id, born_exhausted_at=now))
+        identity.issue(born_exhausted_at=now)
     else:
-        identity.issue(unsettled)
+        identity.issue(new_at=now)
     return exhausted
 
 

@@ -118,10 +118,10 @@ class ReaderIdentity:
         """Whether this request made the anonymous id up (it came without one)."""
         return self.cookie is None and self._current is not None
 
-    def issue(self, cookie: AnonymousCookie | None = None) -> str:
-        """Give a request that came without an identity a new one (`cookie` says in what
-        state; plain and settled by default)."""
-        self._become(cookie or AnonymousCookie(new_anonymous_id()))
+    def issue(self, **state) -> str:
+        """Give a request that came without an identity a new one, in the given state
+        (AnonymousCookie's fields; plain and settled by default)."""
+        self._become(AnonymousCookie(new_anonymous_id(), **state))
         return self._current.id
 
     def settle(self) -> None:
