@@ -68,6 +68,16 @@ def sign_in(client, email, password=PASSWORD):
     return client.post("/account/sign-in/", {"username": email, "password": password})
 
 
+def reset_password(client, email, new="another-long-password") -> str:
+    """Ask for the reset link in `client`, follow it and set `new`; returns `new`."""
+    client.post("/account/password/reset/", {"email": email})
+    found = re.search(r"http://testserver(/account/password/reset/\S+/\S+/)", mail.outbox[-1].body)
+    assert found, mail.outbox[-1].body
+    form = client.get(found.group(1), follow=True)
+    client.post(form.request["PATH_INFO"], {"new_password1": new, "new_password2": new})
+    return new
+
+
 def sign_up(client, email="new@example.com"):
     response = client.post("/account/sign-up/", {"email": email, "password": PASSWORD})
     assert response.status_code == 200
@@ -291,12 +301,7 @@ def test_the_owner_sets_a_password_after_the_sign_up_one_was_dropped():
     Client().post(path)
     # when the owner asks to set a password
     owner = Client()
-    owner.post("/account/password/reset/", {"email": "new@example.com"})
-    found = re.search(r"http://testserver(/account/password/reset/\S+/\S+/)", mail.outbox[-1].body)
-    assert found, mail.outbox[-1].body
-    form = owner.get(found.group(1), follow=True)
-    new = "another-long-password"
-    owner.post(form.request["PATH_INFO"], {"new_password1": new, "new_password2": new})
+    new = reset_password(owner, "new@example.com")
     # then the new password signs in
     assert sign_in(owner, "new@example.com", new).status_code == 302
 
@@ -307,12 +312,7 @@ def test_a_password_reset_confirms_the_address_and_its_new_password_works():
     sign_up(squatter)
     # when the owner of the address sets a password by the reset link
     owner = Client()
-    owner.post("/account/password/reset/", {"email": "new@example.com"})
-    found = re.search(r"http://testserver(/account/password/reset/\S+/\S+/)", mail.outbox[-1].body)
-    assert found, mail.outbox[-1].body
-    form = owner.get(found.group(1), follow=True)
-    new = "another-long-password"
-    owner.post(form.request["PATH_INFO"], {"new_password1": new, "new_password2": new})
+    new = reset_password(owner, "new@example.com")
     # then the address is confirmed, the new password signs in and the old one does not
     user = get_user_model().objects.get(email="new@example.com")
     assert user.email_verified
