@@ -39,7 +39,7 @@ from django.core.cache import cache
 from django.core.signing import BadSignature
 from django.utils.crypto import salted_hmac
 
-from masthead.access.client_ip import client_ip
+from masthead.access.gate import client_address
 from masthead.access.networks import client_network
 
 from . import tokens
@@ -96,12 +96,7 @@ def known_for_seconds() -> int:
 
 def request_ip(request) -> str:
     """The client's address; requests whose address we cannot vouch for share one bucket."""
-    found = client_ip(
-        request.META.get("REMOTE_ADDR", ""),
-        request.META.get("HTTP_X_FORWARDED_FOR"),
-        settings.MASTHEAD_TRUSTED_PROXY_HOPS,
-    )
-    return found or "unknown"
+    return client_address(request) or "unknown"
 
 
 def request_network(request) -> str:
