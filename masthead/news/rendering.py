@@ -174,13 +174,11 @@ def anonymous_request(request):
     return anonymous
 
 
-def render_shared(template: str, context: dict, request) -> str:
-    """`template` as every reader may receive it: from the anonymous request, and with no
-    CSRF token ({% csrf_token %} renders nothing, with a warning under DEBUG), since a token
-    is one browser's. A form that needs one cannot live in a shared piece."""
-    return render_to_string(
-        template, {**context, "csrf_token": ""}, request=anonymous_request(request)
-    )
+def render_shared(template: str, context: dict, anonymous) -> str:
+    """`template` as every reader may receive it: from `anonymous` (anonymous_request()),
+    and with no CSRF token ({% csrf_token %} renders nothing, with a warning under DEBUG),
+    since a token is one browser's. A form that needs one cannot live in a shared piece."""
+    return render_to_string(template, {**context, "csrf_token": ""}, request=anonymous)
 
 
 def build_frame(page, request, view: str) -> Frame:
@@ -287,7 +285,9 @@ def paywall_html(request, decision) -> str:
     )
     html = cached_many([key]).get(key)
     if html is None:
-        html = render_shared("access/paywall.html", {"access": decision}, request)
+        html = render_shared(
+            "access/paywall.html", {"access": decision}, anonymous_request(request)
+        )
         store(key, html)
     return html
 
