@@ -1,10 +1,10 @@
-"""Bulk data for benchmarks: many live articles and a month of meter entries.
+"""What bench/seed.py writes: many live articles and a month of meter entries, for the
+grown-data runs of bench/hotpath. Not part of the installed product.
 
 The rows are written straight into the tables, in the layout the site's own code writes
 (Wagtail's page tree and revisions, the meter stores' rows and keys), because the normal
 way costs hours at this size: `add_child()` and `publish()` take a dozen queries and a tree
-update per page. Nothing here runs on a request path, and nothing here is for production
-data.
+update per page. Nothing here is for production data: `run` refuses without MASTHEAD_DEMO.
 
 Seeded rows are recognisable and numbered, which is what makes a second run cheap and
 harmless: article `n` has the slug `bench-0000n` under its section, reader `n` the key
@@ -12,25 +12,30 @@ harmless: article `n` has the slug `bench-0000n` under its section, reader `n` t
 missing and leaves the others alone, so re-running with the same numbers adds nothing.
 """
 
+import os
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, reset_queries, transaction
+from django.core.cache import cache
+from django.db import connection, connections, reset_queries, router, transaction
 from django.db.models import CharField, OuterRef, Subquery
 from django.db.models.functions import Cast
-from django.utils import timezone
 from modelcluster.models import get_serializable_data_for_fields
 from taggit.models import Tag
 from wagtail.models import Page, Revision
 
+from masthead.access import gate
 from masthead.access.meter import db as db_meter
+from masthead.access.meter import get_meter_store
 from masthead.access.meter import redis as redis_meter
 from masthead.access.meter.base import MeterStoreBase
-from masthead.access.models import MeterEntry, MeterReader
+from masthead.access.models import MeterEntry, MeterReader, MeterSettings
 from masthead.access.periods import MeterWindow
+from masthead.core import clock
+from masthead.demo.guard import require_demo
 from masthead.news.models import (
     Access,
     ArticleAuthor,
@@ -108,7 +113,7 @@ def _create_articles(section: SectionPage, numbers: list[int], batch_size: int) 
     # Older than everything already there, so home and section fronts stay as they were and
     # a benchmark of an existing article measures only the growth around it.
     oldest = ArticlePage.objects.order_by("published_at").values_list("published_at", flat=True)
-    newest_seeded = oldest.first() or timezone.now()
+    newest_seeded = oldest.first() or clock.now()
     author = Author.objects.order_by("pk").first() or Author.objects.create(
         name="Bench Desk", slug="bench-desk", role="Staff"
     )
@@ -230,10 +235,9 @@ def _revision_content(page: ArticlePage) -> dict:
 
 
 def _forget_cached_pages() -> None:
-    """Routes and fronts cached before the seeding would not know the new articles."""
-    from masthead.news.rendering import bump_generation
-
-    bump_generation()
+    """Routes and fronts cached before the seeding would not know the new articles, and
+    rows written straight into the tables send no signal that would tell them."""
+    cache.clear()
 
 
 # --- meter ----------------------------------------------------------------------------------
@@ -302,11 +306,13 @@ class Seeding:
         """Readers are added in whole batches (reader rows and their entries in one
         transaction), so the seeded readers present are always 1..k: count and go on."""
         existing = MeterReader.objects.filter(key__startswith=f"a:{READER_PREFIX}").count()
+        # The meter's own alias (masthead.access.meter.router), where the meter reads them.
+        database = router.db_for_write(MeterReader)
         for numbers in self.batches(existing + 1):
             reset_queries()
-            with transaction.atomic():
-                if connection.vendor == "postgresql":
-                    self._copy(numbers)
+            with transaction.atomic(using=database):
+                if connections[database].vendor == "postgresql":
+                    self._copy(numbers, database)
                 else:
                     MeterReader.objects.bulk_create(
                         [MeterReader(key=reader_key(n)) for n in numbers]
@@ -319,11 +325,11 @@ class Seeding:
                     )
         return max(0, self.readers - existing)
 
-    def _copy(self, numbers: range) -> None:
+    def _copy(self, numbers: range, database: str) -> None:
         """COPY is several times faster than INSERT for millions of rows."""
         readers = MeterReader._meta.db_table
         entries = MeterEntry._meta.db_table
-        with connection.cursor() as cursor:
+        with connections[database].cursor() as cursor:
             with cursor.copy(f"COPY {readers} (key) FROM STDIN") as copy:
                 for n in numbers:
                     copy.write_row((reader_key(n),))
@@ -350,3 +356,55 @@ class Seeding:
             # A reader is new when their ZADD added every one of their reads.
             created += sum(1 for added in results[::2] if added == self.per_reader)
         return created
+
+
+# --- the whole run ------------------------------------------------------------------------
+
+
+def run(
+    *,
+    articles: int = 0,
+    meter_readers: int = 0,
+    reads_per_reader: int = 3,
+    section_slug: str = "",
+    batch_size: int = 0,
+    report=print,
+) -> None:
+    """Seed `articles` articles under the section (default: the first live one), then
+    `meter_readers` readers into the configured meter store; `report` gets one line per
+    step. ValueError for what cannot be seeded."""
+    require_demo("bench/seed.py")
+    started = time.monotonic()
+    report(f"load average before: {_load()}")
+    if section_slug:
+        section = SectionPage.objects.filter(slug=section_slug).first()
+        if section is None:
+            raise ValueError(f"no section with the slug {section_slug!r}")
+    else:
+        section = default_section()
+    batch = {"batch_size": batch_size} if batch_size else {}
+    if articles:
+        done = seed_articles(count=articles, section=section, **batch)
+        report(f"{done} (under {section.url_path})")
+    if meter_readers:
+        store = get_meter_store()
+        now = clock.now()
+        article_ids = meter_article_ids()
+        done = seed_meter(
+            store=store,
+            readers=meter_readers,
+            per_reader=reads_per_reader,
+            article_ids=article_ids,
+            window=gate.current_window(MeterSettings.for_site(section.get_site()), now),
+            now=now,
+            **batch,
+        )
+        report(
+            f"{done} ({type(store).__module__}, {reads_per_reader} reads each over "
+            f"{len(article_ids)} metered articles; reader 1 is {reader_key(1)})"
+        )
+    report(f"total {time.monotonic() - started:.1f} s; load average after: {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())

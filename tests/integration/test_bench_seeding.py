@@ -1,22 +1,35 @@
-"""seed_bench: articles written in bulk are served like written ones, and the meter entries
-it seeds are what each store reads back."""
+"""bench/seed.py: articles written in bulk are served like written ones, and the meter
+entries it seeds are what each store reads back. The seeding is the benchmark's, not the
+product's, so it is loaded from bench/ by path."""
 
-from io import StringIO
+import importlib.util
+from pathlib import Path
 
 import pytest
 from django.core import signing
-from django.core.management import call_command
-from django.test import Client
+from django.core.management.base import CommandError
+from django.test import Client, override_settings
 from wagtail.models import Page, Revision, Site
 
 from masthead.access import gate
 from masthead.access.models import MeterEntry, MeterReader, MeterSettings
 from masthead.access.readers import COOKIE_SALT
-from masthead.demo import seeding
+from masthead.core import clock
 from masthead.news.models import ArticlePage
 from tests.factories import make_article, make_home, make_section
 
 pytestmark = pytest.mark.django_db
+
+
+def load_bench_seeding():
+    path = Path(__file__).resolve().parents[2] / "bench" / "seeding.py"
+    spec = importlib.util.spec_from_file_location("bench_seeding", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+seeding = load_bench_seeding()
 
 ARTICLES = 30
 READERS = 200
@@ -43,15 +56,11 @@ def store(each_meter_store):
 
 
 def seed() -> str:
-    out = StringIO()
-    call_command(
-        "seed_bench",
-        articles=ARTICLES,
-        meter_readers=READERS,
-        reads_per_reader=READS,
-        stdout=out,
+    lines = []
+    seeding.run(
+        articles=ARTICLES, meter_readers=READERS, reads_per_reader=READS, report=lines.append
     )
-    return out.getvalue()
+    return "\n".join(lines)
 
 
 def reader_client(n: int) -> Client:
@@ -107,7 +116,7 @@ def test_a_seeded_reader_has_read_what_was_seeded_and_then_gets_the_teaser(world
     read = seeding.reads_of(1, READS, article_ids)
     unread = next(pk for pk in article_ids if pk not in read)
     config = MeterSettings.for_site(Site.objects.get(is_default_site=True))
-    now = gate.clock()
+    now = clock.now()
 
     # when
     counted = store.consume(
@@ -143,3 +152,20 @@ def test_running_again_with_the_same_numbers_adds_nothing(world, store):
     assert f"articles: 0 created, {ARTICLES} already there" in output
     assert f"meter readers: 0 created, {READERS} already there" in output
     assert Page.find_problems() == ([], [], [], [], [])
+
+
+@override_settings(MASTHEAD_DEMO=False)
+def test_it_refuses_to_seed_without_the_demo_opt_in(world):
+    # given
+    before = Page.objects.count()
+
+    # when / then
+    with pytest.raises(CommandError, match="MASTHEAD_DEMO=true"):
+        seeding.run(articles=ARTICLES, report=lambda line: None)
+    assert Page.objects.count() == before
+    assert not seeded_articles().exists()
+
+
+def test_an_unknown_section_is_refused_with_its_name(world):
+    with pytest.raises(ValueError, match="no section with the slug 'nowhere'"):
+        seeding.run(articles=1, section_slug="nowhere", report=lambda line: None)
