@@ -5,6 +5,40 @@ import pytest
 from tests.services import PORTS, is_up
 
 
+def pytest_collection_modifyitems(items):
+    """Every database test gets the meter's alias too where settings define one (PostgreSQL:
+    masthead.access.meter.router), so Django allows the meter's queries and its rows are in
+    the test's transaction, rolled back with the rest."""
+    from django.conf import settings
+
+    from masthead.access.meter.router import METER_DATABASE
+
+    if METER_DATABASE not in settings.DATABASES:
+        return
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None and not {"db", "transactional_db", "live_server"} & set(
+            item.fixturenames
+        ):
+            continue
+        options = _django_db(*marker.args, **marker.kwargs) if marker else _django_db()
+        if options["databases"] == "__all__":
+            continue
+        options["databases"] = sorted({"default", METER_DATABASE, *(options["databases"] or ())})
+        item.add_marker(pytest.mark.django_db(**options), append=False)
+
+
+def _django_db(
+    transaction=False,
+    reset_sequences=False,
+    databases=None,
+    serialized_rollback=False,
+    available_apps=None,
+):
+    """The django_db marker's signature (pytest-django), as keyword arguments."""
+    return locals()
+
+
 def require_service(name: str) -> None:
     """Skip when a local service is missing, except in CI where its absence is a failure."""
     if is_up(name):

@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything a deployment changes comes from the
 environment, so one code base serves the demo, the tests and production."""
 
+import copy
 import os
 from pathlib import Path
 
@@ -132,6 +133,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
     )
+    # The meter's tables, on the same database through connections whose commits do not
+    # wait for the disk (masthead.access.meter.router; "The meter alias" in docs/production.md).
+    DATABASES["meter"] = copy.deepcopy(DATABASES["default"])
+    DATABASES["meter"]["OPTIONS"]["options"] = " ".join(
+        filter(None, [DATABASES["meter"]["OPTIONS"].get("options"), "-c synchronous_commit=off"])
+    )
+DATABASE_ROUTERS = ["masthead.access.meter.router.MeterRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

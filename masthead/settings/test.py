@@ -41,3 +41,7 @@ if not os.environ.get("DATABASE_URL"):
 else:
     # One test database per run, so two runs against one PostgreSQL server do not collide.
     DATABASES["default"]["TEST"] = {"NAME": f"test_masthead_{os.getpid()}"}  # noqa: F405
+    # The meter alias names the same test database, so Django creates it once and points
+    # the alias at it. Not a TEST MIRROR: a mirror is left out of each test's transaction,
+    # and meter rows would outlive the test (tests/conftest.py adds the alias to DB tests).
+    DATABASES["meter"]["TEST"] = dict(DATABASES["default"]["TEST"])  # noqa: F405

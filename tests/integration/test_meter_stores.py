@@ -6,12 +6,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.conf import settings
+from django.db import OperationalError, connections, router
+from django.test.utils import CaptureQueriesContext
 
 from masthead.access.meter.base import MeterUnavailable
 from masthead.access.meter.db import MeterStore as DbStore
 from masthead.access.meter.redis import MeterStore as RedisStore
-from masthead.access.models import MeterEntry, NetworkCounter
+from masthead.access.meter.router import METER_DATABASE, MeterRouter
+from masthead.access.models import MeterEntry, MeterReader, MeterSettings, NetworkCounter
 from masthead.access.networks import Counter, Kind, Take
 from masthead.access.periods import MeterWindow
 
@@ -91,7 +94,7 @@ class MeterStoreContract:
             except Exception as error:  # noqa: BLE001 - reported below
                 errors.append(error)
             finally:
-                connection.close()
+                connections.close_all()  # the thread's default and meter connections
 
         threads = [threading.Thread(target=arrive) for _ in range(20)]
         for thread in threads:
@@ -161,7 +164,7 @@ class MeterStoreContract:
             except Exception as error:  # noqa: BLE001 - reported below
                 errors.append(error)
             finally:
-                connection.close()
+                connections.close_all()  # the thread's default and meter connections
 
         threads = [threading.Thread(target=read, args=(100 + n,)) for n in range(20)]
         for thread in threads:
@@ -186,18 +189,39 @@ class TestDatabaseStore(MeterStoreContract):
                 self.consume(store, article)
         assert MeterEntry.objects.filter(reader_key="a:reader").count() == 3
 
-    @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
-    def test_only_the_meter_write_skips_waiting_for_the_disk(self, store):
-        from django.test.utils import CaptureQueriesContext
-
-        with CaptureQueriesContext(connection) as queries:
+    @pytest.mark.skipif(METER_DATABASE not in settings.DATABASES, reason="PostgreSQL only")
+    def test_the_meter_alias_commits_without_waiting_for_the_disk(self, store):
+        # given the store on PostgreSQL
+        assert store.database == METER_DATABASE
+        # when a read is counted
+        with (
+            CaptureQueriesContext(connections[METER_DATABASE]) as meter,
+            CaptureQueriesContext(connections["default"]) as default,
+        ):
             assert self.consume(store, 1).admitted
-        sql = [q["sql"] for q in queries.captured_queries]
-        assert "SET LOCAL synchronous_commit TO OFF" in sql
-        # LOCAL: the setting ended with the meter's transaction
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW synchronous_commit")
-            assert cursor.fetchone()[0] == "on"
+        # then it went through the meter's connection, which does not wait for the disk,
+        assert any("INSERT" in query["sql"] for query in meter.captured_queries)
+        assert default.captured_queries == []
+        assert show_synchronous_commit(METER_DATABASE) == "off"
+        # while the rest of the site's commits still do
+        assert show_synchronous_commit("default") == "on"
+
+    def test_a_database_that_cannot_answer_makes_the_store_unavailable(self, store):
+        def refuse(execute, sql, params, many, context):
+            raise OperationalError("the database is gone")
+
+        self.consume(store, 1)
+        with connections[store.database].execute_wrapper(refuse):
+            with pytest.raises(MeterUnavailable):
+                self.consume(store, 2)
+            with pytest.raises(MeterUnavailable):
+                store.take(self.takes())
+            with pytest.raises(MeterUnavailable):
+                store.merge(from_key="a:reader", into_key="u:1", window=NOVEMBER)
+            with pytest.raises(MeterUnavailable):
+                store.purge(before=NOW)
+        # and what was counted before is still there when it answers again
+        assert self.consume(store, 1).already_counted
 
     def test_purge_forgets_expired_network_counters(self, store):
         store.take(self.takes(expires=NOW - timedelta(seconds=1), network="old"))
@@ -209,6 +233,24 @@ class TestDatabaseStore(MeterStoreContract):
             "{current}",
             "{current}",
         ]
+
+
+def show_synchronous_commit(alias: str) -> str:
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+def test_the_meter_tables_go_to_the_meter_alias_where_there_is_one():
+    expected = METER_DATABASE if METER_DATABASE in settings.DATABASES else "default"
+    for model in (MeterReader, MeterEntry, NetworkCounter):
+        assert router.db_for_read(model) == router.db_for_write(model) == expected
+    assert router.db_for_write(MeterSettings) == "default"  # the meter's settings are content
+
+
+def test_the_meter_alias_is_never_migrated_being_the_default_database_again():
+    assert MeterRouter().allow_migrate(METER_DATABASE, "access", "meterentry") is False
+    assert router.allow_migrate("default", "access", model_name="meterentry")
 
 
 class TestRedisStore(MeterStoreContract):
