@@ -50,9 +50,10 @@ def require_service(name: str) -> None:
 
 
 @pytest.fixture
-def redis_service():
+def redis_service(settings):
+    """The local Redis, in this xdist worker's own database (settings.MASTHEAD_TEST_REDIS_DB)."""
     require_service("redis")
-    return f"redis://127.0.0.1:{PORTS['redis']}/15"
+    return f"redis://127.0.0.1:{PORTS['redis']}/{settings.MASTHEAD_TEST_REDIS_DB}"
 
 
 @pytest.fixture(autouse=True)

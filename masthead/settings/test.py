@@ -3,6 +3,8 @@ PostgreSQL so the same suite runs on both."""
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 
 SECRET_KEY = "test-only-insecure-key"  # noqa: S105
@@ -16,6 +18,13 @@ TASKS = {
     "mail": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
 }
 MASTHEAD_SERVE_MEDIA = True
+# The Redis database of the tests that use a live Redis (tests/conftest.py, redis_service):
+# one per pytest-xdist worker (gw0: 15, gw1: 14, ... gw7: 8), because clearing a Redis cache
+# is FLUSHDB, which would empty another worker's keys in a shared database.
+_XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+if _XDIST_WORKER > 7:
+    raise ImproperlyConfigured("Redis databases 8-15 serve at most 8 pytest-xdist workers")
+MASTHEAD_TEST_REDIS_DB = 15 - _XDIST_WORKER
 # Tests load the demo (load_demo) and pay with the test provider; the refusals without it are
 # tested with overrides (tests/integration/test_production_defaults.py).
 MASTHEAD_DEMO = True

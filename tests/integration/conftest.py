@@ -137,9 +137,9 @@ def mail_queue(settings, smtp):
 
 @pytest.fixture(params=["db", "redis"])
 def each_meter_store(request, settings):
-    """The configured meter store, once per kind: the suite's database, or Redis db 15 under
-    a prefix of this test's own (the store is built once from the settings, then reused by
-    the site)."""
+    """The configured meter store, once per kind: the suite's database, or Redis (this
+    worker's database, redis_service) under a prefix of this test's own (the store is built
+    once from the settings, then reused by the site)."""
     import uuid
 
     from masthead.access.meter import get_meter_store
