@@ -70,7 +70,7 @@ test: lint check pytest system-test
 bench: install
 	bench/article
 
-# The production topology on this machine (nginx :8080, gunicorn :8001 and :8002, its own
+# The production topology on this machine (nginx :8080, granian :8001 and :8002, its own
 # PostgreSQL :5433 and Redis :6380), state under var/prod/. See docs/production.md.
 prod-up: install
 	deploy/prod.sh up

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The production topology on one machine, all on 127.0.0.1, every byte of state under var/prod/:
 #
-#   nginx :8080 ──┬── gunicorn :8001 ──┬── PostgreSQL :5433 (its own cluster, var/prod/pg)
-#                 └── gunicorn :8002 ──┴── Redis :6380 (its own server, var/prod/redis)
+#   nginx :8080 ──┬── granian :8001 ──┬── PostgreSQL :5433 (its own cluster, var/prod/pg)
+#                 └── granian :8002 ──┴── Redis :6380 (its own server, var/prod/redis)
 #   mail worker (manage.py db_worker --backend mail) ──┘ sends the queued e-mails
 #
 #   deploy/prod.sh up       start whatever is not running; migrate, collectstatic, load_demo
 #   deploy/prod.sh down     stop what `up` started (by pid file); keep the data
 #   deploy/prod.sh status   what runs, by pid file
-#   deploy/prod.sh reload   SIGHUP the app servers: new workers on the current code, no downtime;
+#   deploy/prod.sh reload   SIGHUP the app servers: new workers on the current code, one at a
+#                           time, the old ones finishing their requests (no downtime);
 #                           restart the mail worker
 #   deploy/prod.sh clean    down, then delete var/prod
 #   deploy/prod.sh stop-app|start-app PORT, stop-redis|start-redis, stop-postgres|start-postgres
@@ -119,7 +120,7 @@ install_packages() {
             libnginx-mod-http-brotli-filter libnginx-mod-http-brotli-static \
             || log "brotli modules not available; gzip only"
     fi
-    [ -x "$VENV/bin/gunicorn" ] || die "$VENV/bin/gunicorn missing: run 'make install' first"
+    [ -x "$VENV/bin/granian" ] || die "$VENV/bin/granian missing: run 'make install' first"
 }
 
 make_dirs() {
@@ -161,7 +162,8 @@ MASTHEAD_SSL_REDIRECT=false
 MASTHEAD_VAR_DIR=$PROD
 MEDIA_ROOT=$PROD/media
 WAGTAILADMIN_BASE_URL=http://127.0.0.1:$NGINX_PORT
-GUNICORN_WORKERS=$(nproc)
+# Two app servers share this machine's cores (deploy/granian.sh has the other defaults).
+GRANIAN_WORKERS=$(nproc)
 STRIPE_WEBHOOK_SECRET=$whsec
 EOF
     give "$APP_USER" "$PROD/env.new"
@@ -246,21 +248,26 @@ prepare_app() {
     django load_demo >"$PROD/log/load_demo.log"
 }
 
+# granian (deploy/granian.sh) in its own session, so it outlives this script and no terminal
+# signal reaches it; its master writes the pid file and is stopped by it. The master and its
+# workers form one process group.
 start_app() {
     local port="$1" pid_file="$PROD/run/app-$1.pid"
-    if running "$pid_file" gunicorn; then
+    if running "$pid_file" granian; then
         log "app server :$port already running"
         return
     fi
     port_busy "$port" && die "127.0.0.1:$port is taken by something else"
+    rm -f "$pid_file" # stale: granian refuses a pid file whose pid is alive, whatever it is
+    local run=("$ROOT/deploy/granian.sh" "$port" --pid-file "$pid_file")
+    # setpriv execs, so the pid in the file is granian's master and its signals reach it.
+    [ "$(id -u)" = 0 ] && run=(setpriv --reuid="$APP_USER" --regid="$APP_USER" --init-groups \
+        "${run[@]}")
     (
         set -a
         . "$PROD/env"
         set +a
-        as_user "$APP_USER" "$VENV/bin/gunicorn" -c "$ROOT/deploy/gunicorn.conf.py" \
-            --chdir "$ROOT" --bind "127.0.0.1:$port" --name "masthead-$port" --daemon \
-            --pid "$pid_file" --error-logfile "$PROD/log/app-$port.log" \
-            masthead.wsgi:application
+        setsid "${run[@]}" >>"$PROD/log/app-$port.log" 2>&1 </dev/null &
     )
     wait_for "app server :$port" 60 app_answers "$port" \
         || { tail -n 30 "$PROD/log/app-$port.log" >&2; die "app server :$port did not answer"; }
@@ -391,7 +398,7 @@ down() {
     stop_pid "$PROD/nginx/nginx.pid" nginx 10 && log "nginx stopped"
     local port
     for port in "${APP_PORTS[@]}"; do
-        # gunicorn lets workers finish their requests for graceful_timeout (30 s).
+        # granian lets workers finish their requests for GRANIAN_WORKERS_KILL_TIMEOUT (30 s).
         stop_app "$port"
     done
     stop_worker
@@ -411,7 +418,7 @@ app_port() {
 
 # Each stop_* succeeds whether or not the piece was running, so `down` goes on to the next.
 stop_app() {
-    if stop_pid "$PROD/run/app-$1.pid" gunicorn 40; then log "app server :$1 stopped"; fi
+    if stop_pid "$PROD/run/app-$1.pid" granian 40; then log "app server :$1 stopped"; fi
 }
 
 stop_redis() {
@@ -426,15 +433,22 @@ stop_postgres() {
     fi
 }
 
+# A rolling reload: one app server after the other, each on new workers only and answering
+# before the next one's turn (deploy/granian-reload.sh), so nginx always has one to send
+# requests to.
 reload() {
-    local port
+    local port pid_file
     for port in "${APP_PORTS[@]}"; do
-        if running "$PROD/run/app-$port.pid" gunicorn; then
-            kill -HUP "$(head -n1 "$PROD/run/app-$port.pid")"
-            log "app server :$port reloading"
-        else
+        pid_file="$PROD/run/app-$port.pid"
+        if ! running "$pid_file" granian; then
             log "app server :$port is not running"
+            continue
         fi
+        log "app server :$port reloading"
+        "$ROOT/deploy/granian-reload.sh" "$(head -n1 "$pid_file")" 180 \
+            || die "app server :$port has not replaced its workers"
+        wait_for "app server :$port (new workers)" 60 app_answers "$port" \
+            || die "app server :$port does not answer after its reload"
     done
     # The worker has no reload: a restart puts it on the current code.
     if running "$PROD/run/mail-worker.pid" db_worker; then
@@ -458,7 +472,7 @@ status() {
     }
     report "nginx :$NGINX_PORT" running "$PROD/nginx/nginx.pid" nginx
     for port in "${APP_PORTS[@]}"; do
-        report "app server :$port" running "$PROD/run/app-$port.pid" gunicorn
+        report "app server :$port" running "$PROD/run/app-$port.pid" granian
     done
     report "mail worker" running "$PROD/run/mail-worker.pid" db_worker
     report "Redis :$REDIS_PORT" running "$PROD/redis/redis.pid" redis-server

@@ -129,10 +129,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A stopped or unreachable server fails the request within seconds (a branded 503,
-    # masthead.core.errors) instead of holding a worker until gunicorn kills it.
+    # masthead.core.errors) instead of holding a worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
     )
+    # The app server cannot interrupt a request (granian), so PostgreSQL cancels a statement
+    # that runs longer than this; deploy/granian.sh sets it for the app servers only (0: off).
+    _statement_timeout_ms = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS") or 0)
+    if _statement_timeout_ms:
+        DATABASES["default"]["OPTIONS"]["options"] = " ".join(
+            filter(
+                None,
+                [
+                    DATABASES["default"]["OPTIONS"].get("options"),
+                    f"-c statement_timeout={_statement_timeout_ms}",
+                ],
+            )
+        )
     # The meter's tables, on the same database through connections whose commits do not
     # wait for the disk (masthead.access.meter.router; "The meter alias" in docs/production.md).
     DATABASES["meter"] = copy.deepcopy(DATABASES["default"])

@@ -63,7 +63,7 @@ def master_pid(port: int) -> int:
 
 
 def worker_pids(port: int) -> list[int]:
-    """The gunicorn master's children: its workers."""
+    """The granian master's children: its workers."""
     master = master_pid(port)
     children = []
     for task in Path(f"/proc/{master}/task").iterdir():

@@ -284,7 +284,7 @@ def test_postgres_stopped_answers_503_and_recovers_without_restart_or_lost_webho
             assert response.status == 503, (what, response.status, response.text[:300])
             assert response.header("Retry-After").isdigit(), what
             assert "Traceback" not in response.text
-        # within the database connect timeout, not gunicorn's 30 s
+        # within the database connect timeout, not nginx's 30 s proxy_read_timeout
         assert time.monotonic() - started < 20
     finally:
         prod("start-postgres")
@@ -376,7 +376,7 @@ def test_a_webhook_whose_worker_is_killed_mid_transaction_applies_once_on_replay
         lock.rollback()
         lock.close()
 
-    # then nothing of it was kept, and gunicorn replaced the worker
+    # then nothing of it was kept, and granian replaced the worker
     assert wait_until(
         lambda: (
             not sql(

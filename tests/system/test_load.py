@@ -123,7 +123,7 @@ def run_wrk(script: Path, seconds: int) -> dict:
 
 
 def workers_rss() -> dict[int, int]:
-    """Resident memory (kB) of every gunicorn worker of both app servers, by pid."""
+    """Resident memory (kB) of every granian worker of both app servers, by pid."""
     found = {}
     for port in APP_PORTS:
         for pid in worker_pids(port):
@@ -173,8 +173,8 @@ def test_sustained_load_at_64_connections_through_nginx_without_5xx_or_memory_gr
     assert load["errors"] == dict.fromkeys(("connect", "read", "write", "timeout", "status"), 0), (
         load["out"]
     )
-    # and the workers' memory stayed within 20% (gunicorn recycles a worker after
-    # max_requests, which would only make the total smaller)
+    # and the workers' memory stayed within 20% (granian recycles a worker over
+    # GRANIAN_WORKERS_MAX_RSS, which would only make the total smaller)
     assert sum(after.values()) <= sum(before.values()) * (1 + MAX_RSS_GROWTH), (before, after)
 
 

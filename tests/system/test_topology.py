@@ -22,6 +22,7 @@ from tests.system.conftest import (
     prod,
     requires_topology,
     topology_is_up,
+    worker_pids,
 )
 
 UPSTREAMS = {f"127.0.0.1:{port}" for port in APP_PORTS}
@@ -60,7 +61,7 @@ def article_path(topology):
 
 
 def kill_app_server(port: int) -> None:
-    """SIGKILL the whole app server: gunicorn's master and its workers share a process group."""
+    """SIGKILL the whole app server: granian's master and its workers share a process group."""
     pid = int((PROD / "run" / f"app-{port}.pid").read_text().split()[0])
     group = os.getpgid(pid)
     assert group != os.getpgid(0)
@@ -159,6 +160,31 @@ def test_nginx_fails_over_when_an_app_server_is_killed_mid_load(topology, articl
     prod("up")
     seen = {get("/").getheader("X-Upstream") for _ in range(12)}
     assert seen == UPSTREAMS
+
+
+def test_a_reload_puts_every_worker_on_new_code_without_failing_a_request(topology, article_path):
+    # given readers requesting pages through nginx, and the workers of both app servers
+    cheap = "/healthz" if get("/healthz").status == 200 else "/"
+    before = {port: worker_pids(port) for port in APP_PORTS}
+    with Load([cheap, cheap, cheap, article_path]) as load:
+        load.wait_for(lambda: load.total >= 100, seconds=20)
+
+        # when both reload (deploy/prod.sh reload: SIGHUP to one app server, then the other
+        # once its workers are all replaced)
+        prod("reload", timeout=420)
+        reloaded_at = time.monotonic()
+        load.wait_for(lambda: load.answered_since(reloaded_at) >= 100, seconds=30)
+
+    print(f"reload: {load.total} requests, {load.failed} failed, {dict(load.statuses)}")
+    # then each app server runs as many workers as before, all of them new
+    for port in APP_PORTS:
+        after = worker_pids(port)
+        assert len(after) == len(before[port]), (port, before[port], after)
+        assert not set(after) & set(before[port]), (port, before[port], after)
+    # and nginx found a worker for every request
+    assert load.total >= 200, load.statuses
+    assert load.failed == 0, (load.statuses, load.errors[:5])
+    assert {upstream for _, upstream in load.upstreams if "," not in upstream} == UPSTREAMS
 
 
 @pytest.mark.parametrize(
