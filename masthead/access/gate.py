@@ -8,11 +8,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from wagtail.models import Site
 
 from masthead.campaigns.fetch import campaigns_for_request
+from masthead.core import clock as project_clock
 from masthead.core import generations
 from masthead.core.memo import Memo
 
@@ -45,8 +45,8 @@ from .readers import cookie_from
 
 log = logging.getLogger(__name__)
 
-# The access rules' clock, one name for tests to move (e.g. into next month).
-clock = timezone.now
+# Kept for news/rendering.py until it moves to masthead.core.clock; use project_clock.now.
+clock = project_clock.now
 # Cached settings are keyed by the pages generation, so they can live long.
 SETTINGS_TIMEOUT = 24 * 3600
 
@@ -89,7 +89,7 @@ def current_window(config: MeterSettings, now: datetime) -> MeterWindow:
 def subscription_for(request) -> Subscription | None:
     """The reader's subscription as the access rules see it (None for anonymous readers),
     from whichever app provides entitlements (masthead.access.entitlements)."""
-    return entitlement_for(getattr(request, "user", None), clock())
+    return entitlement_for(getattr(request, "user", None), project_clock.now())
 
 
 @functools.cache
@@ -127,7 +127,7 @@ def article_decision(request, article, *, meter_anonymous: bool = True) -> Decis
     meter_anonymous=False is for channels whose anonymous clients carry no meter cookie
     (the app API): each request would be a new anonymous reader with a fresh allowance, so
     such a reader is decided as one whose allowance is used up."""
-    now = clock()
+    now = project_clock.now()
     access = ArticleAccess(article.access)
     if access == ArticleAccess.FREE:
         return decide(
@@ -261,7 +261,7 @@ def carry_meter_over_on_sign_in(sender, request, user, **kwargs):
     if cookie is None:
         return
     config = meter_settings(request)
-    window = current_window(config, clock())
+    window = current_window(config, project_clock.now())
     try:
         store_pending_read(cookie, window, config.anonymous_allowance)
         get_meter_store().merge(from_key=f"a:{cookie.id}", into_key=f"u:{user.pk}", window=window)

@@ -17,11 +17,11 @@ from django.conf import settings
 from django.contrib.auth import authenticate as check_password
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse, JsonResponse
-from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
 from masthead.access.gate import article_decision
+from masthead.core import clock
 from masthead.news.models import ArticlePage
 from masthead.readers import actions as reader_actions
 from masthead.readers import ratelimit
@@ -164,7 +164,7 @@ def _issue_from_link(request, data: dict, name: str):
 
 
 def _issued(user, name: str) -> JsonResponse:
-    issued = tokens.issue(user=user, name=name, now=timezone.now())
+    issued = tokens.issue(user=user, name=name, now=clock.now())
     return JsonResponse(
         {"token": issued.token, "expires_at": issued.expires_at.isoformat()}, status=201
     )
@@ -205,7 +205,7 @@ def _revoke(request):
         presented = tokens.bearer_token(request.headers.get("Authorization"))
         if presented is None:
             raise tokens.InvalidToken
-        tokens.revoke(presented, timezone.now())
+        tokens.revoke(presented, clock.now())
     except tokens.InvalidToken:
         return _unauthorized()
     return HttpResponse(status=204)
@@ -216,7 +216,7 @@ def _token_user(request):
     presented = tokens.bearer_token(request.headers.get("Authorization"))
     if presented is None:
         return AnonymousUser()
-    return tokens.authenticate(presented, timezone.now())
+    return tokens.authenticate(presented, clock.now())
 
 
 def article(request, article_id: str):

@@ -1,5 +1,6 @@
-from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+
+from masthead.core import clock
 
 from .fetch import campaigns_for_request
 
@@ -10,7 +11,7 @@ def campaigns(request):
     Both values are lazy proxies over one shared fetch, so use them for truth and iteration
     (``{% if free_access_window %}``), not ``is None``.
     """
-    fetched = SimpleLazyObject(lambda: campaigns_for_request(request, timezone.now()))
+    fetched = SimpleLazyObject(lambda: campaigns_for_request(request, clock.now()))
     return {
         "campaign_banners": SimpleLazyObject(lambda: fetched.banners),
         "free_access_window": SimpleLazyObject(lambda: fetched.free_access),

@@ -16,8 +16,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.utils import timezone
 from django_tasks import task
+
+from masthead.core import clock
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def send_email(*, to: str, subject: str, text: str, html: str, attempt: int = 1)
         if attempt > len(delays) or _refused_for_good(error) or not backend.supports_defer:
             log.error("mail to %s failed for good on attempt %s: %r", to, attempt, error)
             raise
-        run_after = timezone.now() + timedelta(seconds=delays[attempt - 1])
+        run_after = clock.now() + timedelta(seconds=delays[attempt - 1])
         retry = send_email.using(run_after=run_after).enqueue(
             to=to, subject=subject, text=text, html=html, attempt=attempt + 1
         )

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from masthead.core import clock
 from masthead.subscriptions import actions
 from masthead.subscriptions.models import Offer, Plan, Subscription
 from masthead.subscriptions.offers import add_periods
@@ -45,7 +46,7 @@ def offer_window(now: datetime) -> tuple[datetime, datetime]:
 
 
 def load(*, password: str, report, now: datetime | None = None) -> None:
-    now = now or timezone.now()
+    now = now or clock.now()
     plans = {}
     for data in PLANS:
         plans[data["slug"]], created = Plan.objects.get_or_create(

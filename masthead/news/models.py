@@ -22,8 +22,8 @@ from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
-from masthead.access import gate
 from masthead.access.teaser import exhausted_reader_decision
+from masthead.core import clock
 
 from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
@@ -407,7 +407,7 @@ class ArticlePage(RoutablePageMixin, Page):
         anonymous reader whose allowance is used up gets, so editors see where the cut falls."""
         if mode_name != "paywalled":
             return super().serve_preview(request, mode_name)
-        decision = exhausted_reader_decision(self.access, gate.clock())
+        decision = exhausted_reader_decision(self.access, clock.now())
         return article_response(request, self.ref, lambda: self, "page", decision=decision)
 
     @path("")

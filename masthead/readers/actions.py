@@ -12,6 +12,8 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
+from masthead.core import clock
+
 from . import emails, tokens
 from .models import SignInLink
 
@@ -139,7 +141,7 @@ def send_sign_in_link(request, *, email: str, nonce: str, next_url: str = "") ->
     if user is None:
         emails.send_nothing("sign_in_link", context={"url": url, "minutes": minutes})
         return
-    issued = tokens.now()
+    issued = clock.now()
     user.sign_in_links.filter(expires_at__lt=issued).delete()  # housekeeping, per account
     SignInLink.objects.create(
         user=user,
@@ -156,7 +158,7 @@ def send_sign_in_link(request, *, email: str, nonce: str, next_url: str = "") ->
 def _live_links():
     return SignInLink.objects.filter(
         used_at__isnull=True,
-        expires_at__gt=tokens.now(),
+        expires_at__gt=clock.now(),
         code_attempts__lt=SignInLink.MAX_CODE_ATTEMPTS,
         user__is_active=True,
     )
@@ -179,7 +181,7 @@ def consume_sign_in_link(token: str, *, nonce: str, signed_up_as: str = "") -> S
     used = (
         _live_links()
         .filter(token_hash=token_hash, nonce_hash=tokens.hash_nonce(nonce))
-        .update(used_at=tokens.now())
+        .update(used_at=clock.now())
     )
     if used != 1:
         return None
@@ -204,10 +206,10 @@ def consume_sign_in_code(*, nonce: str, code: str, signed_up_as: str = "") -> Si
         used = SignInLink.objects.filter(
             pk=link.pk,
             used_at__isnull=True,
-            expires_at__gt=tokens.now(),
+            expires_at__gt=clock.now(),
             code_attempts__lte=SignInLink.MAX_CODE_ATTEMPTS,
             user__is_active=True,
-        ).update(used_at=tokens.now())
+        ).update(used_at=clock.now())
         if used == 1:
             return _signed_in_by(SignInLink.objects.get(pk=link.pk), signed_up_as)
     return None

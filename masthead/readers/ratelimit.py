@@ -41,8 +41,7 @@ from django.utils.crypto import salted_hmac
 
 from masthead.access.gate import client_address
 from masthead.access.networks import client_network
-
-from . import tokens
+from masthead.core import clock
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +130,7 @@ def _count(key: str, limit: Limit, now: float) -> tuple[str, int, int]:
 
 
 def _verdict(counters: list[tuple[str, Limit]], scope: str, account: str = "") -> Verdict:
-    now = tokens.now().timestamp()
+    now = clock.now().timestamp()
     try:
         counted = [(_count(key, limit, now), limit) for key, limit in counters]
     except Exception:  # a dead cache: see the module docstring

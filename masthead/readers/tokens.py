@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core import signing
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 VERIFY_SALT = "masthead.readers.verify-email"
@@ -31,11 +30,6 @@ LINK_NONCE_SALT = "masthead.readers.link-nonce"
 SIGN_UP_COOKIE = "mh_sign_up"
 SIGN_UP_SALT = "masthead.readers.sign-up"
 CODE_DIGITS = 6
-
-
-def now():
-    """The clock for link lifetimes; tests move it."""
-    return timezone.now()
 
 
 @dataclass(frozen=True)

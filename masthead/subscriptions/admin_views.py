@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from masthead.access import gate
+from masthead.core import clock
 
 from .actions import SubscriptionError
 from .models import Subscription
@@ -42,7 +42,7 @@ def test_payments(request, subscription_id: int):
         else:
             try:
                 record = getattr(get_provider(), event)
-                changed = record(subscription=subscription, now=gate.clock())
+                changed = record(subscription=subscription, now=clock.now())
             except SubscriptionError as refused:
                 messages.error(request, f"Nothing was recorded: {refused}")
             else:

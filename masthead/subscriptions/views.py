@@ -12,7 +12,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from masthead.access import gate
+from masthead.core import clock
 
 from . import actions
 from .fetch import current_offers, offers_for, reader_history
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def offers_page(request):
-    now = gate.clock()
+    now = clock.now()
     offers = [describe(info) for info in offers_for(request.user, now, limit=None)]
     plans = [plan.terms() for plan in Plan.objects.filter(active=True)]
     return render(
@@ -40,7 +40,7 @@ def offers_page(request):
 def checkout(request, offer_id: int):
     """GET names the offer and its terms; POST (the Subscribe button) starts a free trial
     at once, or opens the provider's checkout, once per reader and offer."""
-    now = gate.clock()
+    now = clock.now()
     found = {info.offer.pk: info for info in current_offers(now)}
     info = found.get(offer_id)
     if info is None:
@@ -94,7 +94,7 @@ def _change(request, subscription_id: int, check, action, *, cancel_at_period_en
     nothing changes here; if ours then fails, the provider's webhook brings ours to the
     same state. ``check`` refuses beforehand what ``action`` would refuse."""
     subscription = _own(request, subscription_id)
-    now = gate.clock()
+    now = clock.now()
     try:
         check(subscription=subscription, now=now)
         provider_for(subscription).push_change(

@@ -2,8 +2,8 @@
 re-reads, the monthly reset, a free-access window, subscribers-only stories, and the same
 journey without JavaScript. What is withheld must be absent from the page source, not hidden.
 
-The meter's clock is pinned (masthead.access.gate.clock) so the month is known; the
-campaigns' banner reads the real clock, so a free-access window here covers both."""
+The clock is pinned with time-machine (the live server runs in this process), so the month
+is known to the meter and the campaigns alike."""
 
 import re
 from dataclasses import dataclass
@@ -96,11 +96,11 @@ def paywalled(transactional_db):
 
 
 @pytest.fixture
-def travel(monkeypatch):
-    """Sets the access rules' clock; every test starts in the middle of November 2026."""
+def travel(time_machine):
+    """Sets the clock; every test starts in the middle of November 2026."""
 
     def to(moment):
-        monkeypatch.setattr("masthead.access.gate.clock", lambda: moment)
+        time_machine.move_to(moment, tick=False)
 
     to(MID_NOVEMBER)
     return to
@@ -215,11 +215,10 @@ def test_free_access_window_lifts_the_meter_for_everyone(new_page, live_server, 
     page = new_page()
     blocked = read_until_paywall(page, live_server, paywalled)
 
-    real_now = timezone.now()
     FreeAccessWindow.objects.create(
         title="Harbour festival",
-        starts_at=min(real_now, MID_NOVEMBER) - timedelta(days=1),
-        ends_at=max(real_now, MID_NOVEMBER) + timedelta(days=1),
+        starts_at=MID_NOVEMBER - timedelta(days=1),
+        ends_at=MID_NOVEMBER + timedelta(days=1),
     )
 
     open_article(page, live_server, blocked)

@@ -1,6 +1,5 @@
 import pytest
 
-from masthead.access import gate
 from tests.factories import (
     make_article,
     make_author,
@@ -61,12 +60,13 @@ def exclusive(site):
 
 
 @pytest.fixture
-def at(monkeypatch):
-    """Move the access rules' clock: `at(when)`; it starts at subscription_factories.NOW."""
+def at(time_machine):
+    """Move the clock (masthead.core.clock, and Django's, sessions' and signatures' with it):
+    `at(when)`; it starts at subscription_factories.NOW and stands still until moved."""
     from tests.integration.subscription_factories import NOW
 
     def move(when):
-        monkeypatch.setattr(gate, "clock", lambda: when)
+        time_machine.move_to(when, tick=False)
 
     move(NOW)
     return move

@@ -13,7 +13,7 @@ from tests.factories import body
 pytestmark = pytest.mark.django_db
 
 
-def test_a_scheduled_story_goes_live_when_publish_scheduled_runs(site, client, monkeypatch):
+def test_a_scheduled_story_goes_live_when_publish_scheduled_runs(site, client, time_machine):
     # given: a new story, never live, published with a go-live time an hour ahead (what the
     # admin's "Schedule to publish" does)
     ada, _ = site["authors"]
@@ -32,8 +32,7 @@ def test_a_scheduled_story_goes_live_when_publish_scheduled_runs(site, client, m
     assert client.get(article.url).status_code == 404
     # when: an hour and a minute later (the clock moved for Django and Wagtail alike), the
     # command runs
-    later = timezone.now() + timedelta(hours=1, minutes=1)
-    monkeypatch.setattr(timezone, "now", lambda: later)
+    time_machine.move_to(timezone.now() + timedelta(hours=1, minutes=1), tick=False)
     call_command("publish_scheduled")
     # then
     article = ArticlePage.objects.get(pk=article.pk)

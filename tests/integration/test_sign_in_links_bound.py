@@ -178,13 +178,12 @@ def test_a_forged_nonce_cookie_is_no_nonce(client):
     assert not is_signed_in(client)
 
 
-def test_a_link_lasts_ten_minutes(client, monkeypatch):
+def test_a_link_lasts_ten_minutes(client, time_machine):
     make_reader()
     request_link(client)
     path = link_path()
     assert "10 minutes" in mail.outbox[-1].body
-    later = timezone.now() + timedelta(minutes=10, seconds=1)
-    monkeypatch.setattr(tokens, "now", lambda: later)
+    time_machine.move_to(timezone.now() + timedelta(minutes=10, seconds=1), tick=False)
     assert client.post(path).status_code == 400
     assert not is_signed_in(client)
 

@@ -100,8 +100,8 @@ def test_a_trial_that_ended_unpaid_shows_the_trial_expired_panel_with_offers(
 def test_a_trial_reads_in_full_until_it_ends(exclusive, catalogue, client, at):
     reader = make_reader()
     actions.start_trial(user=reader, offer=catalogue["trial"], now=NOW)
-    signed_in(client, reader)
     at(NOW + 14 * DAY - timedelta(seconds=1))
+    signed_in(client, reader)  # now: a session from the trial's start would end with it
     assert FULL_TEXT in page(client, exclusive)
     at(NOW + 14 * DAY)
     assert "Your trial period has expired" in panel(page(client, exclusive))
@@ -198,4 +198,5 @@ def test_opening_an_offer_names_its_terms_and_grants_nothing(catalogue, client, 
     assert not Subscription.objects.filter(user=reader).exists()
     assert client.get("/subscribe/999999/").status_code == 404
     at(OCTOBER_END)
+    signed_in(client, reader)  # again: sessions last two weeks
     assert client.get(f"/subscribe/{catalogue['dollar'].pk}/").status_code == 404

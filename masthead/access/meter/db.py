@@ -11,12 +11,12 @@ from datetime import datetime
 
 from django.db import InterfaceError, OperationalError, router, transaction
 from django.db.models import F
-from django.utils import timezone
 
 from masthead.access.models import MeterEntry, MeterReader, NetworkCounter
 from masthead.access.networks import Take
 from masthead.access.periods import MeterWindow
 from masthead.access.policy import MeterResult
+from masthead.core import clock
 
 from .base import MeterStoreBase, MeterUnavailable
 
@@ -120,7 +120,7 @@ class MeterStore(MeterStoreBase):
             MeterReader.objects.exclude(
                 key__in=MeterEntry.objects.values("reader_key").distinct()
             ).delete()
-            NetworkCounter.objects.filter(expires_at__lte=timezone.now()).delete()
+            NetworkCounter.objects.filter(expires_at__lte=clock.now()).delete()
         return deleted
 
     def clear(self) -> None:

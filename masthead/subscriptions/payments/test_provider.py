@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from masthead.access import gate
+from masthead.core import clock
 
 from .. import actions
 from ..models import Checkout, PaymentEvent, Subscription
@@ -130,7 +130,7 @@ def checkout_page(request, checkout_id):
     if request.method == "POST" and form.is_valid():
         try:
             result = get_provider().pay(
-                checkout=checkout, card_number=form.cleaned_data["number"], now=gate.clock()
+                checkout=checkout, card_number=form.cleaned_data["number"], now=clock.now()
             )
         except actions.SubscriptionError as refused:
             error = str(refused)

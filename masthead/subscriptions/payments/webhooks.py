@@ -17,7 +17,7 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from masthead.access import gate
+from masthead.core import clock
 
 from .. import actions
 from ..models import ProviderEvent
@@ -83,7 +83,7 @@ def stripe_webhook(request):
     # Saves a duplicate its calls to Stripe; the unique constraint below is what decides.
     if _seen(event["id"]):
         return HttpResponse("already processed")
-    now = gate.clock()
+    now = clock.now()
     handler = HANDLERS.get(event["type"])
     try:
         work = handler(event["data"]["object"]) if handler is not None else None

@@ -4,7 +4,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from masthead.access import gate
+from masthead.core import clock
 
 from ..fetch import OfferInfo, offers_for, subscriptions_for_account
 from ..offers import Money, headline, price_schedule, schedule_text
@@ -36,7 +36,7 @@ def paywall_offers(context, limit=2):
     readers pay no query for it."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    return [describe(info) for info in offers_for(user, gate.clock(), limit=limit)]
+    return [describe(info) for info in offers_for(user, clock.now(), limit=limit)]
 
 
 def describe_checkout(checkout) -> dict:
@@ -54,4 +54,4 @@ def describe_checkout(checkout) -> dict:
 def account_subscriptions(context):
     """The signed-in reader's subscriptions with their history, for the account page."""
     request = context.get("request")
-    return subscriptions_for_account(getattr(request, "user", None), gate.clock())
+    return subscriptions_for_account(getattr(request, "user", None), clock.now())

@@ -1,9 +1,9 @@
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from masthead.access.meter import MeterUnavailable, get_meter_store
+from masthead.core import clock
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         if older_than_days < 32:
             self.stderr.write("Refusing: a calendar month can look back 31 days.")
             raise SystemExit(2)
-        before = timezone.now() - timedelta(days=older_than_days)
+        before = clock.now() - timedelta(days=older_than_days)
         try:
             removed = get_meter_store().purge(before=before)
         except MeterUnavailable as error:

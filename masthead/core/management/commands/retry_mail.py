@@ -2,9 +2,9 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from masthead.core import clock
 from masthead.core.tasks import MAIL_BACKEND, send_email
 
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         if all_failed:
             chosen |= rows.failed()
         if stuck_minutes:
-            since = timezone.now() - timedelta(minutes=stuck_minutes)
+            since = clock.now() - timedelta(minutes=stuck_minutes)
             chosen |= rows.running().filter(started_at__lt=since)
         try:
             if ids and len(set(ids)) != rows.filter(id__in=ids).count():

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from masthead.access import gate
+from masthead.core import clock
 from masthead.notices.outbox import deliver_due
 
 
@@ -12,7 +12,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        deliveries = deliver_due(now=gate.clock())
+        deliveries = deliver_due(now=clock.now())
         failed = [d for d in deliveries if not d.sent]
         for delivery in deliveries:
             if delivery.sent:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from masthead.access import gate
+from masthead.core import clock
 from masthead.subscriptions.actions import SubscriptionError
 from masthead.subscriptions.models import Subscription
 from masthead.subscriptions.payments import get_provider
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         except Subscription.DoesNotExist as missing:
             raise CommandError(f"No subscription {subscription}.") from missing
         try:
-            row = getattr(provider, event)(subscription=row, now=gate.clock())
+            row = getattr(provider, event)(subscription=row, now=clock.now())
         except SubscriptionError as refused:
             raise CommandError(str(refused)) from refused
         self.stdout.write(
