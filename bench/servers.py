@@ -26,19 +26,22 @@ class Options:
 
     workers: int
     # granian: threads per worker that run the WSGI app (--blocking-threads).
-    blocking_threads: int = 1
+    blocking_threads: int = 2
     # gunicorn: worker class and threads per worker.
     worker_class: str = "sync"
     gthreads: int = 1
 
 
 def granian_command(options: Options, port: int) -> list[str]:
-    """As deploy/granian.sh runs it: WSGI, keep-alive on (nginx reuses its upstream
-    connections; granian's I/O is in Rust, so an idle connection holds no Python thread)."""
+    """As deploy/granian.sh runs it: WSGI over HTTP/1.1, keep-alive on (nginx reuses its
+    upstream connections; granian's I/O is in Rust, so an idle connection holds no Python
+    thread). Its recycling and reload settings do not matter within a run."""
     return [
         str(bench.VENV_BIN / "granian"),
         "--interface",
         "wsgi",
+        "--http",
+        "1",
         "--host",
         "127.0.0.1",
         "--port",
