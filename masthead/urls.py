@@ -6,7 +6,6 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from masthead.core import health
-from masthead.news import views as news_views
 from masthead.readers import urls as reader_urls
 from masthead.subscriptions import views as subscription_views
 from masthead.subscriptions.payments import stripe_provider, test_provider, webhooks
@@ -62,8 +61,6 @@ if settings.MASTHEAD_SERVE_MEDIA:
         re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
     )
 
-# Articles by a cached route (masthead.news.views); every other page falls through to
-# Wagtail's own view, and "wagtail_serve" below still names page URLs. Wagtail's _util/
-# views keep their own patterns.
-urlpatterns.append(re_path(r"^(?!_util/)((?:[\w\-]+/)*)$", news_views.serve, name="masthead_serve"))
+# Every page, articles included, by Wagtail's routing (HomePage.route keeps articles' routes
+# in the cache, masthead.news.routing).
 urlpatterns.append(path("", include(wagtail_urls)))

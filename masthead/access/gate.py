@@ -4,17 +4,19 @@ representation of the article it builds (HTML, JSON-LD, print, API)."""
 
 import functools
 import logging
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from cachetools import LRUCache, cached
 from django.conf import settings
+from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 from wagtail.models import Site
 
 from masthead.campaigns.fetch import campaigns_for_request
 from masthead.core import clock as project_clock
 from masthead.core import generations
-from masthead.core.memo import Memo
 
 from .client_ip import client_ip
 from .crawlers import CrawlerVerifier, claimed_crawler, default_verifier
@@ -45,13 +47,8 @@ from .readers import cookie_from
 
 log = logging.getLogger(__name__)
 
-# Kept for news/rendering.py until it moves to masthead.core.clock; use project_clock.now.
-clock = project_clock.now
 # Cached settings are keyed by the pages generation, so they can live long.
 SETTINGS_TIMEOUT = 24 * 3600
-
-
-_settings_memo = Memo(32)
 
 
 def meter_settings(request) -> MeterSettings:
@@ -70,8 +67,14 @@ def _meter_settings(request) -> MeterSettings:
     token = generations.current(generations.PAGES, request)
     if token is None:
         return MeterSettings.for_site(site)
+    return _settings_under(token, site)
+
+
+# Per process too: the key names the generation, so a kept value is never stale.
+@cached(LRUCache(32), key=lambda token, site: (token, site and site.pk), lock=threading.Lock())
+def _settings_under(token: str, site) -> MeterSettings:
     key = f"masthead:meter-settings:{token}:{site.pk if site else None}"
-    return _settings_memo.fetch(key, lambda: MeterSettings.for_site(site), SETTINGS_TIMEOUT)
+    return cache.get_or_set(key, lambda: MeterSettings.for_site(site), SETTINGS_TIMEOUT)
 
 
 def forget_meter_settings(sender, instance, **kwargs) -> None:

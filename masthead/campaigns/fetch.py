@@ -10,18 +10,19 @@ minute ahead, and a reader that read old rows just before the edit would put the
 The cache is an optimisation only: whatever it raises, the database answers.
 """
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from cachetools import LRUCache, cached
+from django.core.cache import cache
+
 from masthead.core import generations
-from masthead.core.memo import Memo
 
 from .models import Banner, FreeAccessWindow
 from .windows import active
 
 CACHE_SECONDS = 30
-# Per process as well: a key names its minute and generation, so it is never stale.
-_memo = Memo(8)
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,18 @@ def _candidates(minute: datetime, request=None) -> _Candidates:
     token = generations.current(generations.CAMPAIGNS, request)
     if token is None:
         return _query(minute)
+    return _candidates_under(token, minute)
+
+
+# Per process as well: a key names its minute and generation, so it is never stale.
+@cached(LRUCache(8), lock=threading.Lock())
+def _candidates_under(token: str, minute: datetime) -> _Candidates:
     key = f"masthead:campaigns:{token}:{minute:%Y%m%dT%H%M}"
-    return _memo.fetch(
-        key, lambda: _query(minute), CACHE_SECONDS, valid=lambda v: isinstance(v, _Candidates)
-    )
+    found = cache.get(key)
+    if not isinstance(found, _Candidates):  # nothing, or a value of another shape
+        found = _query(minute)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
 
 
 def _query(minute: datetime) -> _Candidates:

@@ -2,8 +2,11 @@
 family of cached values. Their keys carry it, so changing the token forgets them all at once,
 in every process, and a value found under a key can never be stale.
 
-- PAGES: what readers see on pages (articles, their routes, the meter settings, the paywall
-  panel), changed on every publish and on edits of what pages show of other objects.
+- PAGES: what every page shows of other objects (sections, series, authors, sponsors, images,
+  topics, sites, view restrictions, the meter settings, the offers in the paywall panel);
+  article routes are kept under it as well. Publishing an article does not change it.
+- LISTINGS: lists of articles (the related articles under each article), changed by every
+  publish, unpublish, move or delete of an article (masthead.news.rendering).
 - CAMPAIGNS: banners and free-access windows (masthead.campaigns.fetch).
 
 A request reads every token it may need in one round trip and keeps them for its whole
@@ -16,15 +19,14 @@ every request. A change made in this process is seen here at once (``bump`` repl
 local tokens too); one made in another process is seen here at most that long after it.
 
 A change must not be lost to a Redis that fails one write: ``bump`` writes through the
-cache's raising path (masthead.core.cache.set_or_raise), tries again twice, and if Redis
-still refuses, deletes the token instead (a Redis out of memory refuses writes but still
-deletes). Should Redis take neither, the old token still expires: tokens live at most
-``MASTHEAD_GENERATION_MAX_AGE`` seconds (300 by default), after which pages are rendered
-from the database until Redis takes a new token. So a publish, unpublish or access change
-reaches readers at most that long after a save whose writes all failed (the save itself
-succeeds), at the price of rendering every cached page again once per max age.
-docs/production.md ("Cache invalidation when Redis fails") states the bound.
-"""
+``strict`` cache (the same Redis, without django-redis's IGNORE_EXCEPTIONS), tries again
+twice, and if Redis still refuses, deletes the token instead (a Redis out of memory refuses
+writes but still deletes). Should Redis take neither, the old token still expires: tokens
+live at most ``MASTHEAD_GENERATION_MAX_AGE`` seconds (300 by default), after which pages are
+rendered from the database until Redis takes a new token. So a publish, unpublish or access
+change reaches readers at most that long after a save whose writes all failed (the save
+itself succeeds), at the price of rendering every cached page again once per max age.
+docs/production.md ("Cache invalidation when Redis fails") states the bound."""
 
 import logging
 import threading
@@ -32,16 +34,15 @@ import time
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
-
-from masthead.core.cache import delete_or_raise, set_or_raise
 
 log = logging.getLogger(__name__)
 
 PAGES = "masthead:pages:generation"
+LISTINGS = "masthead:listings:generation"
 CAMPAIGNS = "masthead:campaigns:generation"
-ALL = (PAGES, CAMPAIGNS)
+ALL = (PAGES, LISTINGS, CAMPAIGNS)
 _REQUEST_ATTRIBUTE = "_masthead_generations"
 # Pauses before the second and the third attempt at writing a token (seconds).
 RETRY_PAUSES = (0.05, 0.25)
@@ -134,13 +135,13 @@ def bump(name: str, *, retry: bool = True) -> None:
         if pause:
             time.sleep(pause)
         try:
-            set_or_raise(name, token, max_age())
+            caches["strict"].set(name, token, max_age())
             return
         except Exception:  # noqa: BLE001
             log.warning("could not change the generation %s", name, exc_info=True)
     _local.forget()
     try:
-        delete_or_raise(name)
+        caches["strict"].delete(name)
     except Exception:  # noqa: BLE001
         log.error(
             "could not change the generation %s: pages cached under the old one may be "
@@ -158,3 +159,34 @@ def bump_with_transaction(name: str, using: str | None = None) -> None:
     transaction's locks."""
     bump(name, retry=False)
     transaction.on_commit(lambda: bump(name), using=using)
+
+
+def forget_with_transaction(key: str, using: str | None = None) -> None:
+    """For save and delete signals of rows cached under one key (an account, a reader's
+    entitlements): delete `key` now, and again once the transaction commits, so a request
+    that read the old rows between the signal and the commit cannot keep them cached (past
+    the key's timeout, which bounds that race)."""
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key), using=using)
+
+
+def forget_with_transaction_or_bump(keys: list[str], name: str, using: str | None = None) -> None:
+    """For save and delete signals of one page: delete its cached `keys` now and again once
+    the transaction commits, through the ``strict`` cache and retried like a bump. A cache
+    that refuses the delete gets a new generation `name` instead (whose keys the deleted
+    ones carry), so a lost delete costs more rendering, never a stale page beyond the
+    token's max age."""
+
+    def attempt(retry: bool) -> None:
+        for pause in (0, *RETRY_PAUSES) if retry else (0,):
+            if pause:
+                time.sleep(pause)
+            try:
+                caches["strict"].delete_many(keys)
+                return
+            except Exception:  # noqa: BLE001
+                log.warning("could not delete %s", ", ".join(keys), exc_info=True)
+        bump(name, retry=retry)
+
+    attempt(retry=False)
+    transaction.on_commit(lambda: attempt(retry=True), using=using)

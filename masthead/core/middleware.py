@@ -73,22 +73,16 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.around(request, self.get_response)
-
-    @classmethod
-    def around(cls, request, get_response):
-        """The id and the access-log line around get_response(request); the fast lane
-        (masthead.news.fast_lane) calls it with its own get_response."""
         warn_once_of_untrusted_proxy(request)
         request_id = incoming_request_id(request) or uuid.uuid4().hex
         request.request_id = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:
-            response = get_response(request)
+            response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
             if requests_log.isEnabledFor(logging.INFO):
-                cls.log(request, response, started)
+                self.log(request, response, started)
             return response
         finally:
             request_id_var.reset(token)

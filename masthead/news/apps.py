@@ -7,9 +7,11 @@ class NewsConfig(AppConfig):
     verbose_name = "News"
 
     def ready(self):
-        """Cached article pages and routes (news.rendering) are forgotten whenever what a
-        reader could see of any page changes. Broad on purpose: related articles and the
-        section menu depend on other pages, and publishing is rare next to reading."""
+        """Cached article pieces and routes (news.rendering, news.routing) are forgotten when
+        what readers see changes. An article's publish, unpublish, move or delete forgets its
+        own route and the lists of articles; edits of what every page shows (other pages,
+        authors, sponsors, images, topics, sites, view restrictions, offers) forget
+        everything."""
         from django.apps import apps
         from django.db.models.signals import post_delete, post_save
         from taggit.models import Tag
@@ -22,23 +24,38 @@ class NewsConfig(AppConfig):
             post_page_move,
         )
 
+        from masthead.core.sites import forget_sites
+
+        from .invalidation import page_changed, page_moved, page_renamed
         from .models import Author, Sponsor
         from .rendering import invalidate_on_change
 
-        for signal in (page_published, page_unpublished, post_page_move, page_slug_changed):
-            signal.connect(invalidate_on_change, dispatch_uid=f"news-cache-{id(signal)}")
+        for signal in (page_published, page_unpublished):
+            signal.connect(page_changed, dispatch_uid=f"news-cache-{id(signal)}")
+        post_page_move.connect(page_moved, dispatch_uid="news-cache-move")
+        page_slug_changed.connect(page_renamed, dispatch_uid="news-cache-slug")
 
         # Per model, not for every sender: a receiver for all models would turn Django's
         # fast bulk deletes (the meter's purge) into one signal per row.
-        watched = [Page, *get_page_models(), Author, Sponsor, Tag, Site, PageViewRestriction]
+        for model in (Page, *get_page_models()):
+            # Pages: post_save is every draft; only publishing (above) or deleting counts.
+            post_delete.connect(
+                page_changed, sender=model, dispatch_uid=f"news-cache-{model._meta.label}"
+            )
+        watched = [Author, Sponsor, Tag, Site, PageViewRestriction, get_image_model()]
         # The paywall panel cached for anonymous readers lists offers.
         watched += [apps.get_model("subscriptions", name) for name in ("Offer", "Plan")]
-        for model in (*watched, get_image_model()):
-            # Pages: post_save is every draft; only publishing (above) or deleting counts.
-            signals = (post_delete,) if issubclass(model, Page) else (post_save, post_delete)
-            for signal in signals:
+        for model in watched:
+            for signal in (post_save, post_delete):
                 signal.connect(
                     invalidate_on_change,
                     sender=model,
                     dispatch_uid=f"news-cache-{model._meta.label}-{id(signal)}",
+                )
+        for model in (Site, Page, *get_page_models()):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    forget_sites,
+                    sender=model,
+                    dispatch_uid=f"news-sites-{model._meta.label}-{id(signal)}",
                 )

@@ -19,12 +19,13 @@ from taggit.models import Tag, TaggedItemBase
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, TitleFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
-from wagtail.models import Orderable, Page
+from wagtail.models import Orderable, Page, PageViewRestriction
 from wagtail.search import index
 
 from masthead.access.teaser import exhausted_reader_decision
 from masthead.core import clock
 
+from . import routing
 from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
 from .forms import ArticlePageForm
@@ -127,6 +128,17 @@ class HomePage(RoutablePageMixin, Page):
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("lead_article")]
     subpage_types = ["news.SectionPage", "news.SeriesIndexPage"]
     max_count = 1
+
+    def route(self, request, path_components):
+        """Wagtail's routing, from the cache for an article it has routed before
+        (news.routing): readers mostly open articles."""
+        found = routing.cached_article(request, self, path_components)
+        if found is not None:
+            article, rest = found
+            return article.route(request, rest)
+        result = super().route(request, path_components)
+        routing.remember(request, self, result)
+        return result
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -391,10 +403,18 @@ class ArticlePage(RoutablePageMixin, Page):
             og_image_url=og_image_url,
             json_ld=self.structured_data(request, url, og_image_url, topics=topics),
             share_links=share_links(url, self.title),
-            related=self.related_articles(),
             topics=topics,
         )
         return context
+
+    # True on an article routed from the cache (news.routing), which keeps only the routes
+    # of articles that no view restriction covers (a new restriction forgets them all).
+    known_unrestricted = False
+
+    def get_view_restrictions(self):
+        if self.known_unrestricted:
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
 
     @property
     def ref(self) -> ArticleRef:
@@ -410,10 +430,17 @@ class ArticlePage(RoutablePageMixin, Page):
         decision = exhausted_reader_decision(self.access, clock.now())
         return article_response(request, self.ref, lambda: self, "page", decision=decision)
 
+    def whole(self) -> "ArticlePage":
+        """This article with every field the cached pieces show: itself, or loaded whole
+        when it was routed from the cache with only a few fields (news.routing)."""
+        if not self.get_deferred_fields():
+            return self
+        return ArticlePage.objects.select_related("series", "sponsor", "lead_image").get(pk=self.pk)
+
     @path("")
     def article(self, request):
-        return article_response(request, self.ref, lambda: self, "page")
+        return article_response(request, self.ref, self.whole, "page")
 
     @path("print/", name="print")
     def print_view(self, request):
-        return article_response(request, self.ref, lambda: self, "print")
+        return article_response(request, self.ref, self.whole, "print")

@@ -1,39 +1,42 @@
 """Article pages rendered once per live revision, assembled per reader.
 
-A page is cached as two pieces under ``article:<page_id>:<live_revision_id>:<generation>:<origin>``:
+An article is cached in pieces under ``article:<page_id>:<live_revision_id>:<pages
+generation>:<origin>``, in Django's cache (django-redis in production) and, since a key
+names the version of what it holds and is never stale, in a small per-process LRU
+(cachetools) as well:
 
 - ``:page`` / ``:print`` — the *frame*: the whole HTML document (head, JSON-LD, header,
-  byline, related articles...) split at the *slots* where something per reader goes:
-  the meter notice, the campaign banners, the body and the paywall panel. The frame holds
-  no body text at all, and is rendered from an anonymous request (``anonymous_request``),
-  so it is the same for every reader, whoever filled the cache.
+  byline...) split at the *slots* where something per reader or per listing goes: the meter
+  notice, the campaign banners, the body, the paywall panel and the related articles. The
+  frame holds no body text at all, and is rendered from an anonymous request
+  (``anonymous_request``), so it is the same for every reader, whoever filled the cache.
 - ``:paragraphs`` — the body as rendered pieces, one per paragraph of rich text (free part
-  and paywalled remainder alike). Each
-  request cuts it with the site's teaser length and inserts the remainder only when the
-  access decision (``masthead.access.gate``, the same code as every other channel) says
-  full text. A reader who is not entitled never receives it, whatever is cached.
+  and paywalled remainder alike). Each request cuts it with the site's teaser length and
+  inserts the remainder only when the access decision (``masthead.access.gate``, the same
+  code as every other channel) says full text. A reader who is not entitled never receives
+  it, whatever is cached.
+- ``article-related:<page_id>:<pages generation>:<listings generation>`` — the related
+  articles, a listing of other articles: it follows the *listings* generation, which every
+  publish, unpublish, move or delete of an article changes.
 
-The *generation* is a token in the cache that changes on every publish, unpublish, move or
-delete of any page, and on edits of what an article shows of other objects (authors,
-sponsors, images, topics, sites, view restrictions). Lists inside the frame (related
-articles, the section menu) therefore never outlive a change, and keying by live revision
-as well keeps an edited article from ever meeting its old frame. A saved draft changes
-nothing a reader sees, so it invalidates nothing.
-
-Every request reads the generation from the shared cache, in the one round trip that reads
-all of its tokens (masthead.core.generations); the frames, bodies and routes it names are
-also kept in a small per-process memo, which is safe because their keys carry the
-generation. The cache is an optimisation: when it fails, the page is
-rendered as if nothing were cached.
+Publishing an article gives it a new live revision, hence new keys, and changes the listings
+generation: other articles keep their frames and bodies and render only their related list
+again. The *pages* generation changes with what every page shows of other objects (sections,
+series, authors, sponsors, images, topics, sites, view restrictions, the meter settings and
+offers): then every piece is rendered again. A saved draft changes nothing a reader sees, so
+it invalidates nothing (masthead.core.generations; the receivers are connected in news.apps).
+The cache is an optimisation: when it fails, the page is rendered as if nothing were cached.
 """
 
 import copy
 import logging
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from importlib import import_module
 
+from cachetools import LRUCache
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
@@ -43,24 +46,22 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.safestring import mark_safe
 
-from masthead.access import gate
 from masthead.access.gate import article_decision, meter_settings
 from masthead.access.policy import Message
 from masthead.access.teaser import teaser_length
 from masthead.campaigns.fetch import campaigns_for_request
-from masthead.core import generations
-from masthead.core.memo import Memo
+from masthead.core import clock, generations
 
 log = logging.getLogger(__name__)
 
 TIMEOUT = 24 * 3600
 PAYWALLED_CLASS = "paywalled-content"
 TEMPLATES = {"page": "news/article_page.html", "print": "news/article_page_print.html"}
-SLOTS = ("meter_notice", "banners", "body", "paywall")
+SLOTS = ("meter_notice", "banners", "body", "paywall", "related")
 # Unique per process and never stored: only used to find the slots in a fresh render.
 _NONCE = secrets.token_hex(8)
 _SLOT_RE = re.compile(r"<!--masthead-slot:" + _NONCE + r":(\w+)-->")
-_MEMO_SIZE = 256
+_LOCAL_SIZE = 256
 METER_MESSAGES = (Message.METER_REMAINING, Message.METER_LAST)  # access/meter_notice.html
 
 
@@ -86,12 +87,14 @@ class Body:
     html: tuple[str, ...]
 
 
-memo = Memo(_MEMO_SIZE)
+# Pieces kept in this process too, by key (their keys name their versions).
+local = LRUCache(_LOCAL_SIZE)
+_local_lock = threading.Lock()
 # Small renders that depend only on their arguments (meter notices): rendered once per process.
 _snippets: dict = {}
 
 
-# --- generation ---------------------------------------------------------------------------
+# --- generations and the cache -------------------------------------------------------------
 
 
 def generation(request=None) -> str | None:
@@ -106,41 +109,34 @@ def bump_generation() -> None:
 
 
 def invalidate_on_change(sender=None, **kwargs) -> None:
-    """Signal receiver: what readers see of pages may have changed."""
+    """Signal receiver: what every page shows of other objects may have changed."""
     generations.bump_with_transaction(generations.PAGES, kwargs.get("using"))
 
 
-# --- cache access -----------------------------------------------------------------------
+def invalidate_listings(sender=None, **kwargs) -> None:
+    """Signal receiver: an article was published, unpublished, moved or deleted, so lists
+    of articles (the related articles) may have changed; the article's own pieces are keyed
+    by its live revision, and its cached route is deleted (news.routing)."""
+    generations.bump_with_transaction(generations.LISTINGS, kwargs.get("using"))
 
 
 def cached_many(keys: list[str]) -> dict:
-    """Values for `keys` from the per-process memo, then the shared cache."""
-    found = {}
-    missing = []
-    for key in keys:
-        value = memo.get(key)
-        if value is None:
-            missing.append(key)
-        else:
-            found[key] = value
+    """Values for `keys` from this process, then the shared cache (one round trip)."""
+    with _local_lock:
+        found = {key: local[key] for key in keys if key in local}
+    missing = [key for key in keys if key not in found]
     if missing:
-        try:
-            shared = cache.get_many(missing)
-        except Exception:  # noqa: BLE001
-            log.warning("cache unavailable for article pages", exc_info=True)
-            shared = {}
-        for key, value in shared.items():
-            memo.put(key, value)
-            found[key] = value
+        shared = cache.get_many(missing)  # a dead cache answers {} (IGNORE_EXCEPTIONS)
+        with _local_lock:
+            local.update(shared)
+        found.update(shared)
     return found
 
 
 def store(key: str, value) -> None:
-    memo.put(key, value)
-    try:
-        cache.set(key, value, TIMEOUT)
-    except Exception:  # noqa: BLE001
-        log.warning("could not cache %s", key, exc_info=True)
+    with _local_lock:
+        local[key] = value
+    cache.set(key, value, TIMEOUT)
 
 
 # --- building the pieces ------------------------------------------------------------------
@@ -194,26 +190,28 @@ def build_body(page) -> Body:
     return Body(kinds=tuple(p.kind for p in pieces), html=tuple(str(p.html) for p in pieces))
 
 
-def pieces_for(request, page_loader, ref: ArticleRef, view: str) -> tuple[Frame, Body]:
-    """The frame and body of the live revision, from the cache or rendered now. A preview
-    (a revision that is not the live one) is never cached."""
-    gen = None
+def pieces_for(request, page_loader, ref: ArticleRef, view: str) -> tuple[Frame, Body, str]:
+    """The frame, body and related articles of the live revision, from the cache or rendered
+    now. A preview (a revision that is not the live one) is never cached."""
+    pages = listings = None
     if not getattr(request, "is_preview", False) and ref.live_revision_id is not None:
-        gen = generation(request)
-    if gen is None:
+        pages = generation(request)
+        listings = generations.current(generations.LISTINGS, request)
+    if pages is None or listings is None:
         page = page_loader()
-        return build_frame(page, request, view), build_body(page)
+        return build_frame(page, request, view), build_body(page), build_related(page, request)
     base = (
-        f"article:{ref.pk}:{ref.live_revision_id}:{gen}:"
+        f"article:{ref.pk}:{ref.live_revision_id}:{pages}:"
         f"{request.scheme}://{request.get_host()}:{translation.get_language()}:"
         f"{timezone.localdate().year}"
     )
     # ":paragraphs": bodies cached as one piece per block (before the cut inside rich text)
     # must never be read back and cut by blocks again.
     frame_key, body_key = f"{base}:{view}", f"{base}:paragraphs"
-    found = cached_many([frame_key, body_key])
-    frame, body = found.get(frame_key), found.get(body_key)
-    if frame is None or body is None:
+    related_key = f"article-related:{ref.pk}:{pages}:{listings}:{translation.get_language()}"
+    found = cached_many([frame_key, body_key, related_key])
+    frame, body, related = (found.get(key) for key in (frame_key, body_key, related_key))
+    if frame is None or body is None or related is None:
         page = page_loader()
         if frame is None:
             frame = build_frame(page, request, view)
@@ -221,7 +219,16 @@ def pieces_for(request, page_loader, ref: ArticleRef, view: str) -> tuple[Frame,
         if body is None:
             body = build_body(page)
             store(body_key, body)
-    return frame, body
+        if related is None:
+            related = build_related(page, request)
+            store(related_key, related)
+    return frame, body, related
+
+
+def build_related(page, request) -> str:
+    """The related articles (other articles' teasers only), the same for every reader."""
+    context = {"related": page.related_articles()}
+    return render_shared("news/includes/related.html", context, anonymous_request(request))
 
 
 # --- per reader -------------------------------------------------------------------------
@@ -281,7 +288,7 @@ def paywall_html(request, decision) -> str:
         return render_to_string("access/paywall.html", {"access": decision}, request=request)
     key = (
         f"article-paywall:{gen}:{decision.message}:{translation.get_language()}:"
-        f"{gate.clock():%Y%m%dT%H%M}:{request.path}"
+        f"{clock.now():%Y%m%dT%H%M}:{request.path}"
     )
     html = cached_many([key]).get(key)
     if html is None:
@@ -300,8 +307,9 @@ def article_response(
     as a reader without access)."""
     if decision is None:
         decision = article_decision(request, ref)
-    frame, body = pieces_for(request, page_loader, ref, view)
+    frame, body, related = pieces_for(request, page_loader, ref, view)
     fill = {
+        "related": lambda: related,
         "meter_notice": lambda: meter_notice_html(decision),
         "banners": lambda: banners_html(request),
         "body": lambda: body_html(request, ref, body, decision.full),

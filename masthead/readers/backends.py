@@ -1,25 +1,14 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
 
-from masthead.core.cache import cached, forget_on_change, read_ahead
+from masthead.core.generations import forget_with_transaction
 
 # The signed-in reader of every request, from the shared cache: deleted on every save or
 # delete of the account (a new password, sign out everywhere, deactivation, a verified
 # address) and again when the transaction commits; the timeout bounds what a request racing
-# that commit could keep. A dead cache (masthead.core.cache) is a miss: the database answers.
+# that commit could keep. A dead cache is a miss (IGNORE_EXCEPTIONS): the database answers.
 USER_CACHE_TIMEOUT = 60
-
-
-# Other apps' cache keys for an account that every signed-in request needs as well (the
-# subscriptions' entitlements): read in the same round trip as the account and kept on the
-# user as `user.read_ahead` for their own cached() reads (masthead.core.cache.read_ahead).
-_read_with_account = []
-
-
-def read_with_account(key_for) -> None:
-    """Register key_for(user_id) -> cache key (from an AppConfig.ready)."""
-    if key_for not in _read_with_account:
-        _read_with_account.append(key_for)
 
 
 def _user_key(user_id) -> str:
@@ -28,7 +17,7 @@ def _user_key(user_id) -> str:
 
 def forget_user(sender, instance, **kwargs) -> None:
     """post_save / post_delete receiver for accounts."""
-    forget_on_change(_user_key(instance.pk), kwargs.get("using"))
+    forget_with_transaction(_user_key(instance.pk), kwargs.get("using"))
 
 
 class EmailBackend(ModelBackend):
@@ -66,11 +55,12 @@ class EmailBackend(ModelBackend):
     def get_user(self, user_id):
         """The session's account, as ModelBackend finds it, through the cache. Only the row
         is cached, never permissions: those are asked of the database when needed."""
-        load = super().get_user
         key = _user_key(user_id)
-        ahead = read_ahead([key, *(key_for(user_id) for key_for in _read_with_account)])
-        user = cached(key, lambda: load(user_id), USER_CACHE_TIMEOUT, ahead=ahead)
+        user = cache.get(key)
+        if user is None:
+            user = super().get_user(user_id)
+            if user is not None:
+                cache.set(key, user, USER_CACHE_TIMEOUT)
         if user is None or not self.user_can_authenticate(user):
             return None
-        user.read_ahead = ahead
         return user

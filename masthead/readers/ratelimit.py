@@ -35,7 +35,7 @@ import math
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.signing import BadSignature
 from django.utils.crypto import salted_hmac
 
@@ -98,6 +98,11 @@ def request_ip(request) -> str:
     return client_address(request) or "unknown"
 
 
+def _counters():
+    """The ``strict`` cache: a failure raises, and the callers here decide what it means."""
+    return caches["strict"]
+
+
 def request_network(request) -> str:
     """The client network (IPv4 /32, IPv6 /64) through the trusted proxy hops."""
     return client_network(request_ip(request))
@@ -120,12 +125,12 @@ def _count(key: str, limit: Limit, now: float) -> tuple[str, int, int]:
     window = int(now // limit.window_seconds)
     left = max(1, math.ceil((window + 1) * limit.window_seconds - now))
     window_key = f"{key}:{window}"
-    if cache.add(window_key, 1, timeout=left + 1):
+    if _counters().add(window_key, 1, timeout=left + 1):
         return window_key, 1, left
     try:
-        return window_key, cache.incr(window_key), left
+        return window_key, _counters().incr(window_key), left
     except ValueError:  # expired between add and incr: start again
-        cache.add(window_key, 1, timeout=left + 1)
+        _counters().add(window_key, 1, timeout=left + 1)
         return window_key, 1, left
 
 
@@ -150,7 +155,7 @@ def _uncount(keys) -> None:
     try:
         for key in keys:
             with contextlib.suppress(ValueError):  # the window ended meanwhile
-                cache.decr(key)
+                _counters().decr(key)
     except Exception:
         log.warning("rate limit cache unavailable; attempt left counted", exc_info=True)
 
@@ -190,7 +195,7 @@ def sign_in_succeeded(request, attempt: Verdict) -> None:
     _uncount(attempt.counted)
     try:
         if attempt.account:
-            cache.set(
+            _counters().set(
                 _known_network_key(attempt.account, request_network(request)),
                 1,
                 timeout=known_for_seconds(),
@@ -205,7 +210,7 @@ def _known_network_key(account: str, network: str) -> str:
 
 def _network_knows(account: str, network: str) -> bool:
     try:
-        return bool(cache.get(_known_network_key(account, network)))
+        return bool(_counters().get(_known_network_key(account, network)))
     except Exception:
         log.warning("rate limit cache unavailable; network taken as unknown", exc_info=True)
         return False

@@ -8,6 +8,9 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from masthead.core.release import release
+from masthead.settings.caching import redis_caches
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
 VAR_DIR = Path(os.environ.get("MASTHEAD_VAR_DIR", BASE_DIR / "var"))
@@ -156,20 +159,26 @@ DATABASE_ROUTERS = ["masthead.access.meter.router.MeterRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Every cache key starts with the release (masthead.core.release: the version and the
+# migrations), so no value pickled by one release is read by another whose rows differ.
+CACHE_KEY_PREFIX = f"masthead:{release()}"
+# What the fail-soft cache ignored goes to the log, not unseen.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "masthead.cache"
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            # Django's RedisCache, but a lost Redis is a miss, not a 500 (masthead.core.cache).
-            "BACKEND": "masthead.core.cache.ResilientRedisCache",
-            "LOCATION": REDIS_URL,
-            # A Redis that hangs (rather than refusing) must not stall every request.
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
+    # django-redis: "default" fails soft, "strict" raises (masthead.settings.caching).
+    CACHES = redis_caches(REDIS_URL, CACHE_KEY_PREFIX)
     # Sessions read from Redis, written to both; a lost Redis falls back to the database.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # One process's memory (make demo); both names share one store.
+    CACHES = {
+        name: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+        for name in ("default", "strict")
+    }
 
 AUTH_USER_MODEL = "readers.User"
 PASSWORD_HASHERS = [
@@ -273,8 +282,6 @@ MASTHEAD_GENERATION_LOCAL_SECONDS = float(os.environ.get("MASTHEAD_GENERATION_LO
 # How long a generation token lives: the bound on a publish whose cache writes all failed
 # (every cached page is rendered again this often). docs/production.md.
 MASTHEAD_GENERATION_MAX_AGE = int(os.environ.get("MASTHEAD_GENERATION_MAX_AGE", "300"))
-# Article GETs answered ahead of Django's request handler (masthead.news.fast_lane).
-MASTHEAD_FAST_LANE = env_bool("MASTHEAD_FAST_LANE", True)
 # How many reverse proxies in front of the app append to X-Forwarded-For (nginx: 1).
 MASTHEAD_TRUSTED_PROXY_HOPS = int(os.environ.get("MASTHEAD_TRUSTED_PROXY_HOPS", "0"))
 MASTHEAD_CRAWLER_DNS_TIMEOUT = float(os.environ.get("MASTHEAD_CRAWLER_DNS_TIMEOUT", "1.0"))

@@ -9,7 +9,13 @@ from .base import *  # noqa: F403
 
 SECRET_KEY = "test-only-insecure-key"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    name: {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "KEY_PREFIX": CACHE_KEY_PREFIX,  # noqa: F405
+    }
+    for name in ("default", "strict")
+}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The mail queue sends each message as it is queued, so a test reads mail.outbox right after
 # the request; tests/integration/test_mail_queue.py runs the database queue and its worker.

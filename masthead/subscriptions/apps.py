@@ -10,16 +10,13 @@ class SubscriptionsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from masthead.access import entitlements
-        from masthead.readers.backends import read_with_account
 
         from . import checks  # noqa: F401 - registers the system checks
-        from .fetch import entitlement_for_request, entitlements_key, forget_entitlements
+        from .fetch import entitlement_for_request, forget_entitlements
         from .models import Subscription
 
         # The access rules ask this app what a signed-in reader's subscription is.
         entitlements.provide(entitlement_for_request)
-        # Every page a subscriber reads needs them: one round trip with the account.
-        read_with_account(entitlements_key)
 
         for signal in (post_save, post_delete):
             signal.connect(

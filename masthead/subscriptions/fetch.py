@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from masthead.access.policy import Status, is_entitled
 from masthead.access.policy import Subscription as Entitlement
-from masthead.core.cache import cached, forget_on_change
+from masthead.core.generations import forget_with_transaction
 
 from .models import Offer, PaymentEvent, Subscription, SubscriptionEvent
 from .offers import Money, OfferTerms, PlanTerms, ReaderHistory, best_offers
@@ -61,22 +62,20 @@ def entitlements_key(user_id) -> str:
 def entitlement_for_request(user, now: datetime) -> Entitlement | None:
     """entitlement_for for the access gate, from the shared cache when it has them: every
     page a subscriber reads needs them. Whether they give access is still decided at `now`,
-    so a period that ends is over on time. A dead cache (masthead.core.cache) is a miss."""
+    so a period that ends is over on time. A dead cache is a miss (IGNORE_EXCEPTIONS)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    found = cached(
-        entitlements_key(user.pk),
-        lambda: tuple(_entitlements(_subscriptions(user))),
-        ENTITLEMENTS_TIMEOUT,
-        # read with the account by the sign-in backend (SubscriptionsConfig.ready)
-        ahead=getattr(user, "read_ahead", None),
-    )
+    key = entitlements_key(user.pk)
+    found = cache.get(key)
+    if found is None:
+        found = tuple(_entitlements(_subscriptions(user)))
+        cache.set(key, found, ENTITLEMENTS_TIMEOUT)
     return _speaking(found, now)
 
 
 def forget_entitlements(sender, instance, **kwargs) -> None:
     """post_save / post_delete receiver for subscriptions."""
-    forget_on_change(entitlements_key(instance.user_id), kwargs.get("using"))
+    forget_with_transaction(entitlements_key(instance.user_id), kwargs.get("using"))
 
 
 def _speaking(found, now: datetime) -> Entitlement | None:

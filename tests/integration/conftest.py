@@ -154,3 +154,18 @@ def each_meter_store(request, settings):
     yield store
     store.clear()
     get_meter_store.cache_clear()
+
+
+@pytest.fixture
+def dead_redis():
+    """The production cache configuration (django-redis) on a Redis that is down: port 1
+    refuses at once."""
+    from django.test import override_settings
+
+    from masthead.core import generations
+    from masthead.settings.caching import redis_caches
+
+    with override_settings(CACHES=redis_caches("redis://127.0.0.1:1/0", "masthead-test")):
+        generations.forget_local()
+        yield
+    generations.forget_local()

@@ -38,10 +38,6 @@ def make_window(title="Free day", *, starts_at, ends_at, banner_text=""):
     )
 
 
-def broken(*args, **kwargs):
-    raise ConnectionError("cache is down")
-
-
 # What is live
 
 
@@ -254,29 +250,15 @@ def test_the_cache_is_used_until_an_edit(django_assert_num_queries):
     assert [b.text for b in stale.banners] == ["We are now The Meridian Ledger"]
 
 
-@pytest.mark.parametrize("method", ["get", "set", "add", "delete"])
-def test_a_failing_cache_falls_back_to_the_database(monkeypatch, caplog, method):
-    # given a cache whose every call of one kind raises
-    banner = make_banner()
+def test_a_dead_cache_neither_breaks_reading_nor_editing(
+    dead_redis, caplog, django_assert_num_queries
+):
+    banner = make_banner("Before")
     window = make_window(starts_at=NOW - HOUR, ends_at=NOW + HOUR)
-    monkeypatch.setattr(cache, method, broken)
-    # when
-    result = current_campaigns(NOW)
-    # then
+    with django_assert_num_queries(2):
+        result = current_campaigns(NOW)
     assert result.banners == [banner] and result.free_access == window
     assert free_access_active(NOW) is True
-    if method in ("get", "set"):  # saving the rows sets a new token, so add is never needed
-        assert any(record.levelname == "WARNING" for record in caplog.records)
-
-
-def test_a_dead_cache_neither_breaks_reading_nor_editing(
-    monkeypatch, caplog, django_assert_num_queries
-):
-    for method in ["get", "set", "add", "delete", "get_many", "set_many"]:
-        monkeypatch.setattr(cache, method, broken)
-    banner = make_banner("Before")
-    with django_assert_num_queries(2):
-        assert current_campaigns(NOW).banners == [banner]
     banner.text = "After"
     banner.save()
     banner2 = make_banner("Second", priority=-1)

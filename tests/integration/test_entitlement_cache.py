@@ -88,28 +88,11 @@ def test_without_a_cache_the_database_answers(exclusive, subscriber, client, mon
     assert not reads_in_full(client, exclusive)
 
 
-def test_the_account_and_its_entitlements_come_in_one_round_trip(
-    exclusive, subscriber, client, request
-):
-    assert reads_in_full(client, exclusive)  # both cached now
-    cache_reads = request.getfixturevalue("cache_reads")  # counted from here on
-    with CaptureQueriesContext(connection) as queries:
-        assert reads_in_full(client, exclusive)
-    reads = [keys for _kind, keys in cache_reads]
-    user_id = subscriber.user_id
-    together = [keys for keys in reads if f"masthead:user:{user_id}" in keys]
-    assert together == [[f"masthead:user:{user_id}", f"masthead:entitlements:{user_id}"]]
-    assert not any(
-        f"masthead:entitlements:{user_id}" in keys for keys in reads if keys not in together
-    )
-    assert subscription_queries(queries) == []
-
-
 def test_a_change_after_the_account_was_read_is_seen_in_the_same_request(
     exclusive, subscriber, client
 ):
     assert reads_in_full(client, exclusive)  # cached as entitled
-    user = EmailBackend().get_user(subscriber.user_id)  # reads the entitlements ahead
+    user = EmailBackend().get_user(subscriber.user_id)
     assert entitlement_for_request(user, NOW).status == "active"
     actions.expire(subscription=subscriber, now=NOW)  # e.g. a refund inside the same request
     assert entitlement_for_request(user, NOW).status != "active"

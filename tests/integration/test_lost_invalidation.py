@@ -18,13 +18,15 @@ from django.core.cache.backends import base as cache_base
 from django.core.cache.backends import locmem
 from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client, override_settings
+from django_redis.client import DefaultClient
+from django_redis.exceptions import ConnectionInterrupted
 from wagtail.models import Site
 
 from masthead.access.models import MeterSettings
 from masthead.core import generations
-from masthead.core.cache import _ClientKeepingRedisCacheClient
 from masthead.news import rendering
 from masthead.news.models import ArticlePage
+from masthead.settings.caching import redis_caches
 from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +85,7 @@ def refusing_cache():
     location = f"lost-invalidation-{uuid.uuid4().hex}"
     backend = f"{__name__}.WriteRefusingCache"
     with override_settings(
-        CACHES={"default": {"BACKEND": backend, "LOCATION": location}},
+        CACHES={name: {"BACKEND": backend, "LOCATION": location} for name in ("default", "strict")},
         MASTHEAD_GENERATION_MAX_AGE=MAX_AGE,
     ):
         generations.forget_local()
@@ -193,30 +195,27 @@ def test_a_cache_that_refuses_writes_but_deletes_shows_the_change_at_once(
     assert page.status_code == 200 and FULL_TEXT not in page.content.decode()
 
 
-# --- the production cache: Django's Redis cache, failing soft (masthead.core.cache) -------
+# --- the production cache: django-redis, failing soft (masthead.settings.caching) ----------
 
 
 @pytest.fixture
 def refusing_redis(redis_service, monkeypatch):
-    """The production backend on a real Redis whose client refuses writes while `refusals`
-    says so (the failing-soft wrapper swallows those errors, as in production)."""
+    """The production caches on a real Redis whose client refuses writes while `refusals`
+    says so (``default`` swallows those errors, as in production; ``strict`` raises)."""
     for method in WRITES:
-        real = getattr(_ClientKeepingRedisCacheClient, method)
+        real = getattr(DefaultClient, method)
 
         def write(self, *args, _method=method, _real=real, **kwargs):
-            refusals.check(_method, redis.ConnectionError)
+            try:
+                refusals.check(_method, redis.ConnectionError)
+            except redis.ConnectionError as error:
+                raise ConnectionInterrupted(connection=None) from error
             return _real(self, *args, **kwargs)
 
-        monkeypatch.setattr(_ClientKeepingRedisCacheClient, method, write)
+        monkeypatch.setattr(DefaultClient, method, write)
     prefix = f"masthead-test-lost-{uuid.uuid4().hex}"
     with override_settings(
-        CACHES={
-            "default": {
-                "BACKEND": "masthead.core.cache.ResilientRedisCache",
-                "LOCATION": redis_service,
-                "KEY_PREFIX": prefix,
-            }
-        },
+        CACHES=redis_caches(redis_service, prefix),
         MASTHEAD_GENERATION_MAX_AGE=1,  # Redis keeps its own time: a bound of a second
     ):
         generations.forget_local()

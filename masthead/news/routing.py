@@ -1,0 +1,103 @@
+"""Articles found by Wagtail's routing, with the route remembered in the cache.
+
+Wagtail routes a request by walking the page tree from the site's root page: a query per
+level and one more for each page's specific model, then two for the view restrictions of
+the page and its ancestors. Readers mostly open articles, so the home page's ``route()``
+(``HomePage.route``, Wagtail's extension point for routing) asks the cache first:
+``article-route:<pages generation>:<site>:<path>`` holds the live, unrestricted article at
+that path, loaded with only the fields serving it needs (Django loads any other on first
+use). It is stored the first time Wagtail's own walk reaches the article, deleted when that
+article is published, unpublished, moved or deleted (``forget_article``, connected in
+news.apps), and every route is forgotten with the pages generation (a view restriction, a
+section moved or renamed, masthead.core.generations). Everything else (other pages, a
+restricted or unpublished article, a dead cache) is routed by Wagtail as it always is, and
+every request, cached route or not, is then served by Wagtail's ``serve`` view with its
+hooks and the page's ``serve()``.
+
+"""
+
+from django.core.cache import cache
+from wagtail.models import Site
+
+from masthead.core import generations
+from masthead.core.sites import site_for_request
+
+ROUTE_TIMEOUT = 24 * 3600
+# The fields of a routed article that Wagtail's serve and the article view read; the others
+# stay deferred (the cached pieces hold what readers see, news.rendering).
+ROUTE_FIELDS = (
+    "id",
+    "path",
+    "depth",
+    "numchild",
+    "url_path",
+    "slug",
+    "title",
+    "live",
+    "access",
+    "live_revision_id",
+    "content_type",
+    "locale",
+    "alias_of",
+)
+
+
+def _key(token: str, site_id: int, path: str) -> str:
+    return f"article-route:{token}:{site_id}:{path}"
+
+
+def cached_article(request, root, components: list[str]):
+    """(article, the path components left for its own routes), or None. The article's own
+    path is looked up, and the one a component shorter (``print/``)."""
+    token = generations.current(generations.PAGES, request)
+    site = site_for_request(request)
+    if token is None or site is None or not components:
+        return None
+    paths = {"/".join(components[: len(components) - left]) + "/": left for left in (0, 1)}
+    paths.pop("/", None)
+    keys = {_key(token, site.pk, path): left for path, left in paths.items()}
+    found = cache.get_many(list(keys))
+    for key, left in sorted(keys.items(), key=lambda item: item[1]):
+        article = found.get(key)
+        if article is not None:
+            article.known_unrestricted = True
+            return article, components[len(components) - left :]
+    return None
+
+
+def remember(request, root, result) -> None:
+    """After Wagtail's walk found `result`: keep its route if it is a live article that no
+    view restriction covers."""
+    from .models import ArticlePage  # the models use this module
+
+    page = result[0] if result else None
+    if not isinstance(page, ArticlePage) or not page.live:
+        return
+    token = generations.current(generations.PAGES, request)
+    site = site_for_request(request)
+    if token is None or site is None or not page.url_path.startswith(root.url_path):
+        return
+    if page.get_view_restrictions().exists():
+        return
+    routed = ArticlePage.objects.only(*ROUTE_FIELDS).get(pk=page.pk)
+    path = page.url_path[len(root.url_path) :]
+    cache.set(_key(token, site.pk, path), routed, ROUTE_TIMEOUT)
+
+
+def forget_article(url_paths, using=None) -> None:
+    """Delete the cached routes of an article at these tree paths (``url_path``: the old and
+    the new one of a move), now and again once the transaction commits; if the cache refuses,
+    every route is forgotten with a new pages generation instead."""
+    token = generations.current(generations.PAGES)
+    if token is None:
+        return  # nothing is cached under no generation
+    keys = []
+    for site in Site.objects.select_related("root_page"):
+        root = site.root_page.url_path
+        keys += [
+            _key(token, site.pk, url_path[len(root) :])
+            for url_path in url_paths
+            if url_path and url_path.startswith(root) and url_path != root
+        ]
+    if keys:
+        generations.forget_with_transaction_or_bump(keys, generations.PAGES, using)
