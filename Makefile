@@ -68,7 +68,7 @@ pytest: pytest-sqlite pytest-postgres
 test: lint check pytest system-test
 
 bench: install
-	bench/article
+	bench/hotpath
 
 # The production topology on this machine (nginx :8080, granian :8001 and :8002, its own
 # PostgreSQL :5433 and Redis :6380), state under var/prod/. See docs/production.md.

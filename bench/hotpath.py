@@ -1,18 +1,26 @@
 """The hot path in one run: nginx serving the article's HTML from a file (the ceiling), then
-gunicorn (production settings, PostgreSQL, Redis cache) serving the same article to
+the app server (production settings, PostgreSQL, Redis cache) serving the same article to
 anonymous readers within the allowance (a meter write per request) with the Redis store and
 with the database store, to a reader past the allowance (teaser) and to a subscriber (full).
 
 Run it as ``bench/hotpath`` from the repository root. Everything happens on 127.0.0.1: a
 database of its own on the shared PostgreSQL server (``masthead_bench``, created and dropped
-by the run), Redis database 14 (only the meter's keys are deleted), an nginx of its own on a
+by the run), Redis database 7 (its own: emptied before each store), an nginx of its own on a
 free port with its own configuration under var/bench/nginx (no other nginx is touched).
 Each measurement is wrk at 32 connections for a bounded time. One JSON line per
 measurement on stdout and a summary line against the issue's targets; progress on stderr.
 
-``--seed-articles N --seed-readers M`` measures the same over grown data (issue 5, item 3;
-bench/DATA.md): ``manage.py seed_bench --articles N`` after the demo, and ``seed_bench
---meter-readers M`` into each meter store right before it is measured.
+``--server granian|uwsgi|gunicorn`` (repeatable) picks the app server (bench/servers.py);
+several are measured one after the other in the same run, beside one nginx measurement, with
+a summary line each.
+
+New readers come from client networks of their own (bench/readers.lua), so the cookieless
+bounds stay on with their defaults and their counters are part of the figure. Each line
+carries the CPU milliseconds per request of the app, Redis, PostgreSQL and wrk.
+
+``--seed-articles N --seed-readers M`` measures the same over grown data:
+``bench/seed.py --articles N`` after the demo, and ``bench/seed.py --meter-readers M`` into
+each meter store right before it is measured.
 """
 
 from __future__ import annotations
@@ -31,17 +39,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import article as bench  # noqa: E402 - the benchmark's environment, gunicorn and wrk helpers
+import harness as bench  # noqa: E402 - the benchmark's environment, checks and wrk
+import servers  # noqa: E402 - granian, uWSGI and gunicorn, started the same way
 
-PG = "postgres://postgres@127.0.0.1:5432"
-PG_DB = "masthead_bench"
-REDIS_URL = f"redis://{bench.REDIS_HOST}:{bench.REDIS_PORT}/{bench.REDIS_DB}"
 NGINX = "/usr/sbin/nginx"
 NGINX_DIR = bench.BENCH_DIR / "nginx"
 TARGETS = {"redis_rps": 2500, "db_rps": 2000, "p99_ms": 30, "pct_of_nginx": 4, "spread_pct": 10}
-# Time allowed for seed_bench and for forgetting what it seeded: about a quarter of the rates
-# measured on a busy machine (bench/DATA.md: 885 articles/s; 19,600 readers/s into Redis,
-# 41,000 into PostgreSQL), so a slow run is still bounded.
+# Time allowed for bench/seed.py and for forgetting what it seeded: about a quarter of the
+# rates measured on a busy machine (bench/RESULTS.md: 885 articles/s; 19,600 readers/s into
+# Redis, 41,000 into PostgreSQL), so a slow run is still bounded.
 SEED_ARTICLES_PER_S = 200
 SEED_READERS_PER_S = 5000
 
@@ -72,16 +78,12 @@ session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 emit({"cookie": settings.SESSION_COOKIE_NAME + "=" + session.session_key})
 """
-# Forget what an earlier run left in the shared cache: cached pages, Wagtail's site paths.
+# Forget what an earlier measurement or run left: the meter store's reads and network
+# counters, and everything in the benchmark's Redis database (cached pages and routes).
 FORGET = """
-from wagtail.models import Site
+from django.core.cache import cache
 from masthead.access.meter import get_meter_store
-try:
-    from masthead.news.rendering import bump_generation
-    bump_generation()
-except ImportError:  # a tree from before the article cache (the "before" figures)
-    pass
-Site.clear_site_root_paths_cache()
+cache.clear()  # FLUSHDB: the Redis store's keys go with it
 get_meter_store().clear()
 emit({"ok": True})
 """
@@ -101,9 +103,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--server",
-        choices=("gunicorn", "uwsgi"),
-        default="gunicorn",
-        help="the app server (default gunicorn, as deploy/ runs it; uwsgi for comparison)",
+        action="append",
+        choices=servers.SERVERS,
+        help="the app server, repeatable: each is measured in turn beside one nginx "
+        "measurement (default granian, as deploy/ runs it; uwsgi and gunicorn to compare)",
+    )
+    parser.add_argument(
+        "--blocking-threads",
+        type=bench.positive_int,
+        default=2,
+        help="granian --blocking-threads: threads per worker running the app (default 2, "
+        "as deploy/granian.sh)",
     )
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
     parser.add_argument("--gthreads", type=bench.positive_int, default=1, help="gunicorn --threads")
@@ -113,18 +123,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--seed-articles",
         type=non_negative_int,
         default=0,
-        help="seed_bench --articles N after the demo (default 0: the demo only)",
+        help="bench/seed.py --articles N after the demo (default 0: the demo only)",
     )
     parser.add_argument(
         "--seed-readers",
         type=non_negative_int,
         default=0,
-        help="seed_bench --meter-readers M into each store before measuring it (default 0)",
+        help="bench/seed.py --meter-readers M into each store before measuring it (default 0)",
     )
     parser.add_argument(
         "--settings", default="masthead.settings.production", help="Django settings module"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.server = list(dict.fromkeys(args.server or ["granian"]))
+    return args
 
 
 def non_negative_int(text: str) -> int:
@@ -147,7 +159,7 @@ def seed_seconds(args) -> dict[str, float]:
 
 def psql(sql: str) -> None:
     subprocess.run(
-        ["psql", f"{PG}/postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+        ["psql", f"{bench.PG}/postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
         check=True,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -155,122 +167,11 @@ def psql(sql: str) -> None:
     )
 
 
-def manage(args: list[str], env: dict[str, str], deadline, cap: float = 400) -> None:
-    """Like article.manage, with room for migrating PostgreSQL on a busy machine."""
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, str(bench.ROOT / "manage.py"), *args],
-        cwd=bench.ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=deadline.remaining(cap=cap),
-    )
-    if result.returncode != 0:
-        sys.stderr.write(result.stdout + result.stderr)
-        raise bench.BenchError(f"manage.py {' '.join(args)} failed (output above)")
-    if args[0] == "seed_bench":  # what it created and how long it took
-        sys.stderr.write(result.stdout)
-    bench.log(f"manage.py {' '.join(args)} ({time.monotonic() - started:.1f} s)")
-
-
-def hot_env(settings_module: str) -> dict[str, str]:
-    env = bench.bench_env(settings_module)
-    env.update(
-        DATABASE_URL=f"{PG}/{PG_DB}",
-        # Persistent connections: a new PostgreSQL connection per request costs more than
-        # the whole cached page. deploy/ sets the same for production.
-        DATABASE_CONN_MAX_AGE="600",
-        REDIS_URL=REDIS_URL,
-        # As deploy/ runs it: nginx writes the access log, with the request id it hands the
-        # app, so the app logs only warnings and errors (one JSON line costs ~0.3 ms).
-        MASTHEAD_ACCESS_LOG="false",
-    )
-    return env
-
-
-def uwsgi_command(args, port: int) -> list[str]:
-    """uWSGI (the pyuwsgi wheel, a dev dependency) with as many worker processes and no
-    access log. Plain --http-socket, one request per connection like gunicorn's sync
-    workers: uWSGI's --http11-socket keeps a worker on an idle keep-alive connection (about
-    a second), so 32 connections on 2 workers would really measure 2."""
-    return [
-        str(bench.VENV_BIN / "uwsgi"),
-        "--module",
-        "masthead.wsgi:application",
-        "--http-socket",
-        f"127.0.0.1:{port}",
-        "--add-header",
-        "Connection: close",
-        "--master",
-        "--processes",
-        str(args.workers),
-        "--lazy-apps",
-        "--need-app",
-        "--die-on-term",
-        "--thunder-lock",
-        "--listen",
-        "1024",
-        "--disable-logging",
-        "--chdir",
-        str(bench.ROOT),
-    ]
-
-
-def start_app_server(args, port: int, env: dict[str, str]) -> subprocess.Popen:
-    commands = {"uwsgi": uwsgi_command, "gunicorn": gunicorn_command}
-    command = commands[args.server](args, port)
-    with bench.GUNICORN_LOG.open("w") as log_file:
-        return subprocess.Popen(
-            command,
-            cwd=bench.ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def gunicorn_command(args, port: int) -> list[str]:
-    return [
-        str(bench.VENV_BIN / "gunicorn"),
-        "masthead.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        args.worker_class,
-        "--threads",
-        str(args.gthreads),
-        "--backlog",
-        "2048",
-        "--chdir",
-        str(bench.ROOT),
-        "--graceful-timeout",
-        "5",
-        "--no-control-socket",
-        "--error-logfile",
-        "-",
-    ]
-
-
-@contextlib.contextmanager
-def gunicorn(args, env, deadline):
-    port = bench.free_port()
-    if args.server == "uwsgi":
-        workers = f"{args.workers} uWSGI processes"
-    else:
-        workers = f"gunicorn {args.workers} {args.worker_class} workers, {args.gthreads} threads"
-    bench.log(f"127.0.0.1:{port}: {workers}, {env['MASTHEAD_METER_STORE']}")
-    process = start_app_server(args, port, env)
-    try:
-        bench.wait_until_up(process, port, deadline)
-        yield port
-    finally:
-        bench.stop_gunicorn(process)
+def seed(options: list[str], env: dict[str, str], deadline, cap: float) -> None:
+    """bench/seed.py into the database and meter store `env` names; shows what it made."""
+    argv = [str(bench.ROOT / "bench" / "seed.py"), *options]
+    label = "bench/seed.py " + " ".join(options)
+    sys.stderr.write(bench.run_python(argv, env, deadline, label=label, cap=cap))
 
 
 @contextlib.contextmanager
@@ -347,17 +248,15 @@ def main(argv: list[str]) -> int:
         lines.append(line)
         print(json.dumps(line), flush=True)
 
-    def measure(scenario, store, port, path, cookie=None, nginx_rps=None):
+    def measure(scenario, store, port, path, cookie=None, nginx_rps=None, expect="full"):
         headers = (f"Cookie: {cookie}",) if cookie else ()
-        output = bench.run_wrk(args, f"http://127.0.0.1:{port}{path}", deadline, headers)
-        figures = bench.measured(output, args.duration)
+        url = f"http://127.0.0.1:{port}{path}"
+        figures = bench.measure_wrk(args, url, deadline, headers, expect=expect)
         line = {
             **bench.result_line(args, scenario, figures, path),
             "suite": "hotpath",
             "store": store,
-            "server": args.server,
-            "worker_class": args.worker_class if args.server == "gunicorn" else None,
-            "gthreads": args.gthreads,
+            **servers.settings(server, options),
             "seed_articles": args.seed_articles,
             "seed_readers": args.seed_readers,
         }
@@ -367,40 +266,51 @@ def main(argv: list[str]) -> int:
         return figures
 
     seeding = seed_seconds(args)
-    deadline = bench.Deadline(900 + 6 * (args.duration + 20) + seeding["total"])
+    options = servers.Options(
+        workers=args.workers,
+        blocking_threads=args.blocking_threads,
+        worker_class=args.worker_class,
+        gthreads=args.gthreads,
+    )
+    # Each server: its start and stop, warm-ups and four measurements per run of the stores.
+    per_server = 240 + 5 * (args.duration + 20)
+    deadline = bench.Deadline(660 + len(args.server) * per_server + seeding["total"])
     try:
         with bench.bench_lock():
             bench.require_wrk()
             bench.redis_ping()
             bench.warn_if_busy()
-            env = hot_env(args.settings)
-            psql(f"DROP DATABASE IF EXISTS {PG_DB}")
-            psql(f"CREATE DATABASE {PG_DB}")
+            env = bench.bench_env(args.settings)
+            psql(f"DROP DATABASE IF EXISTS {bench.PG_DB}")
+            psql(f"CREATE DATABASE {bench.PG_DB}")
             try:
                 bench.reset_bench_dir()
-                manage(["migrate", "--noinput"], env, deadline)
-                manage(["load_demo"], env, deadline)
-                # all new readers come from 127.0.0.1 (see bench/article.py)
-                manage(["meter_bounds", "--off"], env, deadline)
-                manage(["collectstatic", "--noinput"], env, deadline)
+                bench.manage(["migrate", "--noinput"], env, deadline)
+                bench.manage(["load_demo"], env, deadline)
+                bounds = bench.manage(["meter_bounds"], env, deadline)  # on, as they come
+                bench.log(bounds.strip())
+                bench.manage(["collectstatic", "--noinput"], env, deadline)
                 if args.seed_articles:
-                    seed = ["seed_bench", "--articles", str(args.seed_articles)]
-                    manage(seed, env, deadline, cap=seeding["articles"])
-                target, others = bench.metered_articles(env, None, deadline)
+                    articles = ["--articles", str(args.seed_articles)]
+                    seed(articles, env, deadline, cap=seeding["articles"])
+                target, others = bench.metered_articles(env, deadline)
                 subscriber = bench.django_snippet(SUBSCRIBER, "subscriber", env, deadline)
                 path = target.path
                 results = {}
-                for store in ("redis", "db"):
+                # Each server in turn, both stores each; nginx is measured once, beside the
+                # first server's Redis run.
+                runs = [(server, store) for server in args.server for store in ("redis", "db")]
+                for server, store in runs:
                     store_env = {**env, **STORES[store]}
                     bench.django_snippet(FORGET, "forget cached pages", store_env, deadline)
                     if args.seed_readers:
-                        # Into the store being measured: Redis database 14 or masthead_bench.
-                        seed = ["seed_bench", "--meter-readers", str(args.seed_readers)]
-                        manage(seed, store_env, deadline, cap=seeding["readers"])
-                    with gunicorn(args, store_env, deadline) as port:
+                        # Into the store being measured: its Redis database or masthead_bench.
+                        readers = ["--meter-readers", str(args.seed_readers)]
+                        seed(readers, store_env, deadline, cap=seeding["readers"])
+                    with servers.serving(server, options, store_env, deadline) as port:
                         bench.warm_up(port, path, args.warmup, deadline)
                         _h, html = check(port, path, deadline, full=True, notice=True)
-                        if store == "redis":
+                        if "nginx" not in results:
                             with nginx(html) as nginx_port:
                                 bench.warm_up(nginx_port, path, 5, deadline)
                                 results["nginx"] = measure(
@@ -420,7 +330,13 @@ def main(argv: list[str]) -> int:
                             check(port, path, deadline, cookie=cookie, full=False)
                             bench.warm_up(port, path, args.warmup, deadline, cookie=cookie)
                             results["exhausted"] = measure(
-                                "metered_exhausted_teaser", store, port, path, cookie, nginx_rps
+                                "metered_exhausted_teaser",
+                                store,
+                                port,
+                                path,
+                                cookie,
+                                nginx_rps,
+                                expect="teaser",
                             )
                             cookie = subscriber["cookie"]
                             check(port, path, deadline, cookie=cookie, full=True, notice=False)
@@ -429,10 +345,12 @@ def main(argv: list[str]) -> int:
                                 "subscriber_full", store, port, path, cookie, nginx_rps
                             )
                     bench.django_snippet(FORGET, "forget meter entries", store_env, deadline)
-                emit(summary(args, results, path))
+                    if store == "db":  # this server's last run
+                        emit(summary(args, results, path, server, options))
+                        results = {"nginx": results["nginx"]}
             finally:
                 if not args.keep_db:
-                    psql(f"DROP DATABASE IF EXISTS {PG_DB}")
+                    psql(f"DROP DATABASE IF EXISTS {bench.PG_DB}")
     except bench.BenchError as exc:
         bench.log(f"error: {exc}")
         return exc.exit_code
@@ -443,7 +361,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def summary(args, results, path) -> dict:
+def summary(args, results, path, server, options) -> dict:
     rps = {name: figures["requests_per_s"] for name, figures in results.items()}
     p99 = {name: figures["latency_p99_ms"] for name, figures in results.items()}
     first = rps["redis_within"]
@@ -451,6 +369,8 @@ def summary(args, results, path) -> dict:
     return {
         "suite": "hotpath",
         "summary": True,
+        **servers.settings(server, options),
+        "workers": args.workers,
         "date": datetime.date.today().isoformat(),
         "machine": bench.machine(),
         "kernel": os.uname().release,

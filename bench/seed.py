@@ -3,10 +3,10 @@ anonymous readers in a meter store (what bench/seeding.py writes, and how).
 
     .venv/bin/python bench/seed.py --articles 100000 --meter-readers 1000000 --store redis
 
-Run by hotpath with its environment; run by hand, it sets up Django with the benchmark's
-(production settings, the database ``masthead_bench`` that ``bench/hotpath --keep-db``
-leaves, Redis database 14) and the meter store ``--store`` names. Seeded rows are numbered:
-running again with the same numbers adds nothing.
+bench/hotpath runs it with its own environment. Run by hand, it sets up Django with the
+benchmark's (production settings, the database ``masthead_bench`` that ``bench/hotpath
+--keep-db`` leaves, the bench's Redis database) and the meter store ``--store`` names.
+Seeded rows are numbered: running again with the same numbers adds nothing.
 """
 
 import argparse
