@@ -63,7 +63,7 @@ export GRANIAN_RESPAWN_FAILED_WORKERS=true
 export GRANIAN_RESPAWN_INTERVAL="${GRANIAN_RESPAWN_INTERVAL:-5}"
 # Recycling, in place of gunicorn's max_requests: a worker is replaced gracefully after
 # GRANIAN_WORKERS_LIFETIME, or sooner when its resident memory stays over
-# GRANIAN_WORKERS_MAX_RSS MiB (a worker serving the demo holds about 200), so a slow leak
+# GRANIAN_WORKERS_MAX_RSS MiB (a worker serving the demo holds 120-220), so a slow leak
 # cannot grow without bound.
 export GRANIAN_WORKERS_LIFETIME="${GRANIAN_WORKERS_LIFETIME:-6h}"
 export GRANIAN_WORKERS_MAX_RSS="${GRANIAN_WORKERS_MAX_RSS:-600}"
