@@ -3,7 +3,7 @@ environment: granian (what deploy/ runs), uWSGI and gunicorn.
 
 Each runs ``masthead.wsgi:application`` as a process group of its own (a master and its
 forked workers) on 127.0.0.1, without an access log (deploy/ lets nginx write it), and is
-stopped by SIGTERM to the master, then SIGKILL to the group after 10 s (article.stop_gunicorn).
+stopped by SIGTERM to the master, then SIGKILL to the group after 10 s (harness.stop_gunicorn).
 The settings mirror deploy/ where the comparison allows; what differs is said at each one.
 """
 
