@@ -326,3 +326,34 @@ def test_only_a_reader_without_a_cookie_is_counted_against_its_network(news, mon
         ("consume", second.pk),
         ("take", ["day", "period"]),
     ]
+
+
+def test_publishing_one_article_leaves_the_others_cached(news, rendered_templates):
+    # given two articles in the cache
+    article, other = news["metered"][0], news["metered"][1]
+    for page in (article, other):
+        html(Client().get(page.url))
+    # when one of them is published again
+    publish_new_text(article, "A corrected first paragraph.")
+    rendered_templates.clear()
+    page = html(Client().get(other.url))
+    # then the other is assembled from its cached frame and body; only its list of related
+    # articles (which may show the published one) is rendered again
+    assert "news/article_page.html" not in rendered_templates
+    assert "news/includes/related.html" in rendered_templates
+    assert TEASER in page
+    # and the published one shows its new text
+    assert "A corrected first paragraph." in html(Client().get(article.url))
+
+
+def test_editing_what_every_page_shows_renders_every_article_again(news, rendered_templates):
+    from masthead.news.models import Author
+
+    other = news["metered"][1]
+    html(Client().get(other.url))
+    author = Author.objects.first()
+    author.name = "Renamed Reporter"
+    author.save()
+    rendered_templates.clear()
+    html(Client().get(other.url))
+    assert "news/article_page.html" in rendered_templates
