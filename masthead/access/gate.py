@@ -15,8 +15,7 @@ from django.utils.crypto import salted_hmac
 from wagtail.models import Site
 
 from masthead.campaigns.fetch import campaigns_for_request
-from masthead.core import clock as project_clock
-from masthead.core import generations
+from masthead.core import clock, generations
 
 from .client_ip import client_ip
 from .crawlers import CrawlerVerifier, claimed_crawler, default_verifier
@@ -92,7 +91,7 @@ def current_window(config: MeterSettings, now: datetime) -> MeterWindow:
 def subscription_for(request) -> Subscription | None:
     """The reader's subscription as the access rules see it (None for anonymous readers),
     from whichever app provides entitlements (masthead.access.entitlements)."""
-    return entitlement_for(getattr(request, "user", None), project_clock.now())
+    return entitlement_for(getattr(request, "user", None), clock.now())
 
 
 @functools.cache
@@ -130,7 +129,7 @@ def article_decision(request, article, *, meter_anonymous: bool = True) -> Decis
     meter_anonymous=False is for channels whose anonymous clients carry no meter cookie
     (the app API): each request would be a new anonymous reader with a fresh allowance, so
     such a reader is decided as one whose allowance is used up."""
-    now = project_clock.now()
+    now = clock.now()
     access = ArticleAccess(article.access)
     if access == ArticleAccess.FREE:
         return decide(
@@ -264,7 +263,7 @@ def carry_meter_over_on_sign_in(sender, request, user, **kwargs):
     if cookie is None:
         return
     config = meter_settings(request)
-    window = current_window(config, project_clock.now())
+    window = current_window(config, clock.now())
     try:
         store_pending_read(cookie, window, config.anonymous_allowance)
         get_meter_store().merge(from_key=f"a:{cookie.id}", into_key=f"u:{user.pk}", window=window)
