@@ -187,6 +187,22 @@ def test_a_reload_puts_every_worker_on_new_code_without_failing_a_request(topolo
     assert {upstream for _, upstream in load.upstreams if "," not in upstream} == UPSTREAMS
 
 
+@pytest.mark.parametrize("port", APP_PORTS)
+def test_the_app_server_hands_nginx_forwarded_proto_to_django(topology, port):
+    # given an app server asked directly, as nginx asks it
+    def hsts(headers: dict) -> str | None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        response = get("/", headers={"Host": "127.0.0.1", **headers}, conn=conn)
+        assert response.status == 200, response.status
+        return response.getheader("Strict-Transport-Security")
+
+    # then Django sees HTTPS exactly when nginx says so (SECURE_PROXY_SSL_HEADER), and
+    # answers with HSTS only then: the server passes the header through untouched
+    assert hsts({"X-Forwarded-Proto": "https"})
+    assert hsts({}) is None
+    assert hsts({"X-Forwarded-Proto": "http"}) is None
+
+
 @pytest.mark.parametrize(
     "headers",
     [
