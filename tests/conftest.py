@@ -28,6 +28,18 @@ def pytest_collection_modifyitems(items):
         item.add_marker(pytest.mark.django_db(**options), append=False)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, then every connection closed before the test databases are dropped:
+    a TestCase leaves its connections open, and PostgreSQL will not drop a database the
+    meter alias's connection is still in."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        connections.close_all()
+
+
 def _django_db(
     transaction=False,
     reset_sequences=False,
