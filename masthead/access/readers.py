@@ -92,7 +92,7 @@ def anonymous_id_from(request) -> str | None:
 
 
 class ReaderIdentity:
-    """Attached to each request as request.reader. The anonymous id is issued only when
+    """The reader context's identity (access.context). The anonymous id is issued only when
     something asks for it, so pages that never meter set no cookie.
 
     `cookie` is what the request brought (None: no identity, or a broken one);

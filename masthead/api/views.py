@@ -20,6 +20,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
+from masthead.access.context import reader_context
 from masthead.access.gate import article_decision
 from masthead.core import clock
 from masthead.news.models import ArticlePage
@@ -231,7 +232,7 @@ def article(request, article_id: str):
 
 def _article(request, article_id: str):
     try:
-        # request.reader (the meter's reader) reads request.user: set it before deciding.
+        # The reader context (the meter's reader) reads request.user: set it before deciding.
         request.user = _token_user(request)
     except tokens.InvalidToken:
         return _unauthorized()
@@ -246,7 +247,7 @@ def _article(request, article_id: str):
         )
     if page is None:
         return _error(404, "not_found", "No published article has this id.")
-    decision = article_decision(request, page, meter_anonymous=False)
+    decision = article_decision(reader_context(request), page, meter_anonymous=False)
     reading = page.reading(request, decision)
     body = [{"type": p.kind, "html": str(p.html)} for p in reading["teaser"] + reading["rest"]]
     return JsonResponse(

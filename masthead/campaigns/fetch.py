@@ -54,16 +54,6 @@ def current_campaigns(now: datetime, request=None) -> Campaigns:
     )
 
 
-def campaigns_for_request(request, now: datetime) -> Campaigns:
-    """One answer per request, shared by the paywall's decision and the banners, so the two
-    always agree (and the cache is asked once)."""
-    found = getattr(request, "_masthead_campaigns", None)
-    if found is None:
-        found = current_campaigns(now, request)
-        request._masthead_campaigns = found
-    return found
-
-
 def free_access_active(now: datetime) -> bool:
     """Whether the meter is off for everyone at ``now``."""
     return current_campaigns(now).free_access is not None

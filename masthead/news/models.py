@@ -22,6 +22,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page, PageViewRestriction
 from wagtail.search import index
 
+from masthead.access.context import reader_context
 from masthead.access.teaser import exhausted_reader_decision
 from masthead.core import clock
 
@@ -137,7 +138,8 @@ class HomePage(RoutablePageMixin, Page):
             article, rest = found
             return article.route(request, rest)
         result = super().route(request, path_components)
-        routing.remember(request, self, result)
+        if isinstance(result.page, ArticlePage) and result.page.live:
+            routing.remember(request, self, result.page)
         return result
 
     def get_context(self, request, *args, **kwargs):
@@ -384,7 +386,7 @@ class ArticlePage(RoutablePageMixin, Page):
         holds, which only the rendered rich text tells. `decision`: the channel's one
         decision for this request (masthead.access.gate.article_decision)."""
         pieces = self.body_pieces()
-        split = teaser_split(request, self.access, [piece.kind for piece in pieces])
+        split = teaser_split(reader_context(request), self.access, [p.kind for p in pieces])
         rest = pieces[split:] if decision.full else []
         return {"access": decision, "teaser": pieces[:split], "rest": rest}
 

@@ -46,10 +46,10 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.safestring import mark_safe
 
-from masthead.access.gate import article_decision, meter_settings
+from masthead.access.context import ReaderContext, reader_context
+from masthead.access.gate import article_decision
 from masthead.access.policy import Message
 from masthead.access.teaser import teaser_length
-from masthead.campaigns.fetch import campaigns_for_request
 from masthead.core import clock, generations
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ def slot_markers() -> dict:
 # and what middleware hangs on it (the session, messages, the meter's reader, the campaigns
 # fetched for this reader).
 _READER_META = ("HTTP_COOKIE", "HTTP_AUTHORIZATION", "CSRF_COOKIE", "CSRF_COOKIE_NEEDS_UPDATE")
-_READER_ATTRIBUTES = ("_messages", "reader", "_masthead_campaigns", "_cached_user", "auser")
+_READER_ATTRIBUTES = ("_messages", "reader_context", "_cached_user", "auser")
 
 
 def anonymous_request(request):
@@ -234,17 +234,17 @@ def build_related(page, request) -> str:
 # --- per reader -------------------------------------------------------------------------
 
 
-def teaser_split(request, access: str, kinds) -> int:
+def teaser_split(reader: ReaderContext, access: str, kinds) -> int:
     """How many body pieces every reader receives: all of a free article, else the teaser.
     The one cut for every channel (the HTML pages here, the app API via ArticlePage.reading)."""
     if access == "free":
         return len(kinds)
-    return teaser_length(list(kinds), meter_settings(request).teaser_paragraphs)
+    return teaser_length(list(kinds), reader.meter_settings.teaser_paragraphs)
 
 
-def body_html(request, ref: ArticleRef, body: Body, full: bool) -> str:
+def body_html(reader: ReaderContext, ref: ArticleRef, body: Body, full: bool) -> str:
     """The teaser, and the paywalled remainder only for a reader with full access."""
-    split = teaser_split(request, ref.access, body.kinds)
+    split = teaser_split(reader, ref.access, body.kinds)
     html = "".join(body.html[:split])
     rest = body.html[split:]
     if full and rest:
@@ -267,8 +267,8 @@ def meter_notice_html(decision) -> str:
     return html
 
 
-def banners_html(request) -> str:
-    campaigns = campaigns_for_request(request, timezone.now())
+def banners_html(request, reader: ReaderContext) -> str:
+    campaigns = reader.campaigns
     if not campaigns.banners and not campaigns.free_access:
         return ""
     return render_to_string(
@@ -305,14 +305,15 @@ def article_response(
     """The article for this reader: decided first (the decision settles the request), then
     assembled from the cached pieces. `decision`: one made already (the editors' preview
     as a reader without access)."""
+    reader = reader_context(request)
     if decision is None:
-        decision = article_decision(request, ref)
+        decision = article_decision(reader, ref)
     frame, body, related = pieces_for(request, page_loader, ref, view)
     fill = {
         "related": lambda: related,
         "meter_notice": lambda: meter_notice_html(decision),
-        "banners": lambda: banners_html(request),
-        "body": lambda: body_html(request, ref, body, decision.full),
+        "banners": lambda: banners_html(request, reader),
+        "body": lambda: body_html(reader, ref, body, decision.full),
         "paywall": lambda: "" if decision.full else paywall_html(request, decision),
     }
     out = []

@@ -65,22 +65,17 @@ def cached_article(request, root, components: list[str]):
     return None
 
 
-def remember(request, root, result) -> None:
-    """After Wagtail's walk found `result`: keep its route if it is a live article that no
-    view restriction covers."""
-    from .models import ArticlePage  # the models use this module
-
-    page = result[0] if result else None
-    if not isinstance(page, ArticlePage) or not page.live:
-        return
+def remember(request, root, article) -> None:
+    """After Wagtail's walk from `root` found `article` (a live article): keep its route,
+    unless a view restriction covers it."""
     token = generations.current(generations.PAGES, request)
     site = site_for_request(request)
-    if token is None or site is None or not page.url_path.startswith(root.url_path):
+    if token is None or site is None or not article.url_path.startswith(root.url_path):
         return
-    if page.get_view_restrictions().exists():
+    if article.get_view_restrictions().exists():
         return
-    routed = ArticlePage.objects.only(*ROUTE_FIELDS).get(pk=page.pk)
-    path = page.url_path[len(root.url_path) :]
+    routed = type(article).objects.only(*ROUTE_FIELDS).get(pk=article.pk)
+    path = article.url_path[len(root.url_path) :]
     cache.set(_key(token, site.pk, path), routed, ROUTE_TIMEOUT)
 
 

@@ -39,7 +39,7 @@ from django.core.cache import caches
 from django.core.signing import BadSignature
 from django.utils.crypto import salted_hmac
 
-from masthead.access.gate import client_address
+from masthead.access.context import client_address
 from masthead.access.networks import client_network
 from masthead.core import clock
 

@@ -11,7 +11,7 @@ from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 
 from masthead.access import gate
-from masthead.access.readers import ReaderIdentity
+from masthead.access.context import ReaderContext
 from masthead.api.models import ApiToken
 from masthead.subscriptions import actions
 from tests.factories import make_article
@@ -363,20 +363,19 @@ def test_the_openapi_document_is_served(client):
     assert response.content.startswith(b"openapi: 3.0")
 
 
-def anonymous_request():
+def anonymous_reader():
     request = RequestFactory().get("/")
     request.user = AnonymousUser()
-    request.reader = ReaderIdentity(request)
-    return request
+    return ReaderContext(request)
 
 
 def test_the_gate_decides_unmetered_anonymous_readers_as_exhausted(articles):
     # given
-    request = anonymous_request()
+    reader = anonymous_reader()
     # when
-    decision = gate.article_decision(request, articles["metered"], meter_anonymous=False)
+    decision = gate.article_decision(reader, articles["metered"], meter_anonymous=False)
     # then: no meter id issued, nothing counted
     assert (decision.full, decision.reason, decision.remaining) == (False, "exhausted", 0)
-    assert request.reader.issued is False
-    web = gate.article_decision(anonymous_request(), articles["metered"])
+    assert reader.identity.issued is False
+    web = gate.article_decision(anonymous_reader(), articles["metered"])
     assert web.full is True and web.reason == "metered"

@@ -5,31 +5,30 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client, RequestFactory
 
+from masthead.access.context import ReaderContext
 from masthead.access.gate import article_decision
-from masthead.access.readers import ReaderIdentity
 
 pytestmark = pytest.mark.django_db
 
 
-def anonymous_request():
+def anonymous_reader():
     request = RequestFactory().get("/")
     request.user = AnonymousUser()
-    request.reader = ReaderIdentity(request)
-    return request
+    return ReaderContext(request)
 
 
 def test_the_page_asking_first_does_not_open_the_api_to_an_anonymous_app(site):
-    request = anonymous_request()
-    page_decision = article_decision(request, site["lead"])
-    api_decision = article_decision(request, site["lead"], meter_anonymous=False)
+    reader = anonymous_reader()
+    page_decision = article_decision(reader, site["lead"])
+    api_decision = article_decision(reader, site["lead"], meter_anonymous=False)
     assert page_decision.full
     assert not api_decision.full
 
 
 def test_the_api_asking_first_does_not_close_the_page_to_a_new_reader(site):
-    request = anonymous_request()
-    api_decision = article_decision(request, site["lead"], meter_anonymous=False)
-    page_decision = article_decision(request, site["lead"])
+    reader = anonymous_reader()
+    api_decision = article_decision(reader, site["lead"], meter_anonymous=False)
+    page_decision = article_decision(reader, site["lead"])
     assert not api_decision.full
     assert page_decision.full
 

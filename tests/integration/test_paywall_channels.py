@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from masthead.access import gate
+from masthead.access import context
 from masthead.access.crawlers import CrawlerVerifier
 from masthead.campaigns.models import FreeAccessWindow
 from masthead.news.models import ArticlePage
@@ -44,7 +44,7 @@ def resolver(monkeypatch):
         forward={"crawl-66-249-66-1.googlebot.com": [GOOGLE_IP], "evil.example": ["203.0.113.9"]},
     )
     monkeypatch.setattr(
-        gate, "crawler_verifier", lambda: CrawlerVerifier(cache=cache, resolver=fake)
+        context, "crawler_verifier", lambda: CrawlerVerifier(cache=cache, resolver=fake)
     )
     return fake
 
@@ -110,7 +110,7 @@ def test_a_failed_lookup_means_no_crawler_access(exclusive, client, monkeypatch)
             raise OSError("no answer")
 
     monkeypatch.setattr(
-        gate, "crawler_verifier", lambda: CrawlerVerifier(cache=cache, resolver=Broken())
+        context, "crawler_verifier", lambda: CrawlerVerifier(cache=cache, resolver=Broken())
     )
     body = body_of(client, exclusive, HTTP_USER_AGENT=GOOGLEBOT_UA, REMOTE_ADDR=GOOGLE_IP)
     assert "Paragraph 9 text." not in body
