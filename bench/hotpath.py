@@ -135,6 +135,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--settings", default="masthead.settings.production", help="Django settings module"
     )
     args = parser.parse_args(argv)
+    if args.connections < args.threads:
+        parser.error("--connections must be at least --threads (each wrk thread needs one)")
     args.server = list(dict.fromkeys(args.server or ["granian"]))
     return args
 
