@@ -27,7 +27,7 @@ MASTHEAD_SERVE_MEDIA = True
 # The Redis database of the tests that use a live Redis (tests/conftest.py, redis_service):
 # one per pytest-xdist worker (gw0: 15, gw1: 14, ... gw7: 8), because clearing a Redis cache
 # is FLUSHDB, which would empty another worker's keys in a shared database.
-_XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+_XDIST_WORKER = int((os.environ.get("PYTEST_XDIST_WORKER") or "gw0").removeprefix("gw"))
 if _XDIST_WORKER > 7:
     raise ImproperlyConfigured("Redis databases 8-15 serve at most 8 pytest-xdist workers")
 MASTHEAD_TEST_REDIS_DB = 15 - _XDIST_WORKER
