@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
 
 from masthead.access.policy import Status, is_entitled
 from masthead.access.policy import Subscription as Entitlement
+from masthead.core import clock
 from masthead.core.generations import forget_with_transaction
 
 from .models import Offer, PaymentEvent, Subscription, SubscriptionEvent
@@ -89,7 +89,7 @@ def _speaking(found, now: datetime) -> Entitlement | None:
 
 def reader_history(user, now: datetime | None = None) -> ReaderHistory:
     rows = _subscriptions(user)
-    now = now or timezone.now()
+    now = now or clock.now()
     return ReaderHistory(
         ever_subscribed=bool(rows),
         ever_trialled=any(row.trial_end is not None for row in rows),
