@@ -1,5 +1,6 @@
 """Article pages are rendered once per live revision and assembled per reader
-(masthead.news.rendering), and reached by a cached route (masthead.news.views)."""
+(masthead.news.rendering), and reached by Wagtail's routing with the route kept in the cache
+(masthead.news.routing)."""
 
 from datetime import timedelta
 

@@ -168,7 +168,7 @@ def untrusted_proxy_warnings(monkeypatch, caplog):
 def test_forwarded_requests_without_trusted_proxies_log_one_warning_per_process(
     client, site, untrusted_proxy_warnings, page
 ):
-    # given a page answered by Django's handler, or an article (the fast lane's)
+    # given a page that is not a Wagtail page, or an article
     path = "/healthz" if page == "healthz" else site["lead"].url
     # when requests arrive through a proxy the settings do not count
     client.get(path)
