@@ -1,0 +1,182 @@
+"""Per-page invalidation, measured: publish one article and count what the others render.
+
+    .venv/bin/python bench/invalidation.py --articles 100000 --sample 500
+
+On a database of its own (``masthead_invalidation`` on the shared PostgreSQL server, made
+with the demo and ``--articles`` seeded articles on first use and kept for the next run;
+``--drop`` removes it) and the bench's Redis database, under production settings:
+
+1. ``--sample`` articles picked at random are read once each (their frames, bodies and
+   related lists go to Redis);
+2. one other article is published again (a new revision, as an editor's correction);
+3. the sample is read again, as another worker would read it: this process's own memory of
+   the pieces is emptied first, so every piece comes from Redis or is rendered;
+4. for comparison, the pages generation is changed (what every publish did before pages
+   were invalidated one by one, and what an edit of a section or author still does) and
+   the sample is read a third time.
+
+Each read is a new anonymous reader from a client network of its own, through Django's
+handler and Wagtail's routing (``django.test.Client``), so the meter and its bounds run as
+in production. For each step it prints one JSON line: how many of the sample's frames,
+bodies and related lists were found in the cache (hits) and how many were rendered, and the
+hit rate of frames and bodies together. Counting is done by wrapping the three functions of
+masthead.news.rendering that render a missing piece.
+"""
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
+
+DB = "masthead_invalidation"
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="bench/invalidation.py", description=__doc__)
+    parser.add_argument("--articles", type=int, default=100_000, help="seeded articles")
+    parser.add_argument("--sample", type=int, default=500, help="articles read per step")
+    parser.add_argument("--seed", type=int, default=7, help="random seed for the sample")
+    parser.add_argument("--drop", action="store_true", help="drop the database at the end")
+    return parser.parse_args(argv)
+
+
+def environment() -> dict[str, str]:
+    env = harness.bench_env("masthead.settings.production")
+    env["DATABASE_URL"] = f"{harness.PG}/{DB}"
+    env["MASTHEAD_METER_STORE"] = "masthead.access.meter.redis"
+    return env
+
+
+def prepare(env, args) -> None:
+    """The database with the demo and the seeded articles (kept between runs)."""
+    exists = subprocess.run(
+        [
+            "psql",
+            harness.PG + "/postgres",
+            "-tAc",
+            f"select 1 from pg_database where datname='{DB}'",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    python = str(harness.VENV_BIN / "python")
+    manage = [python, str(harness.ROOT / "manage.py")]
+    if not exists:
+        harness.log(f"invalidation: creating {DB}")
+        subprocess.run(
+            ["psql", harness.PG + "/postgres", "-c", f"create database {DB}"], check=True
+        )
+        subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
+        subprocess.run([*manage, "load_demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+    harness.log(f"invalidation: seeding up to {args.articles} articles")
+    subprocess.run(
+        [python, str(harness.ROOT / "bench" / "seed.py"), "--articles", str(args.articles)],
+        env=env,
+        check=True,
+    )
+
+
+def measure(args) -> list[dict]:
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.test import Client
+
+    from masthead.core import generations
+    from masthead.news import rendering
+    from masthead.news.models import ArticlePage
+
+    counts = {"frame": 0, "body": 0, "related": 0}
+    for name, kind in (
+        ("build_frame", "frame"),
+        ("build_body", "body"),
+        ("build_related", "related"),
+    ):
+        real = getattr(rendering, name)
+
+        def counting(*a, _real=real, _kind=kind, **kw):
+            counts[_kind] += 1
+            return _real(*a, **kw)
+
+        setattr(rendering, name, counting)
+
+    ids = list(ArticlePage.objects.live().filter(access="metered").values_list("pk", flat=True))
+    rng = random.Random(args.seed)
+    chosen = rng.sample(ids, min(args.sample + 1, len(ids)))
+    published, sample = chosen[0], chosen[1:]
+    urls = [ArticlePage.objects.get(pk=pk).url for pk in sample]
+    clients = iter(range(0x0A000001, 0x0AFFFFFF))
+
+    def read_all() -> dict:
+        for key in counts:
+            counts[key] = 0
+        with rendering._local_lock:
+            rendering.local.clear()  # as another worker: pieces come from Redis or a render
+        started = time.perf_counter()
+        for url in urls:
+            n = next(clients)
+            address = f"{n >> 24 & 255}.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+            response = Client(
+                HTTP_HOST="127.0.0.1",
+                HTTP_X_FORWARDED_PROTO="https",
+                HTTP_X_FORWARDED_FOR=address,
+                REMOTE_ADDR="127.0.0.1",
+            ).get(url)
+            if response.status_code != 200:
+                raise SystemExit(f"invalidation: {url} answered {response.status_code}")
+        seconds = time.perf_counter() - started
+        total = len(urls)
+        return {
+            "articles": total,
+            "frames_rendered": counts["frame"],
+            "bodies_rendered": counts["body"],
+            "related_rendered": counts["related"],
+            "frame_and_body_hit_rate": round(
+                1 - (counts["frame"] + counts["body"]) / (2 * total), 4
+            ),
+            "ms_per_read": round(seconds * 1000 / total, 2),
+        }
+
+    generations.forget_local()
+    cache.delete_many([generations.PAGES, generations.LISTINGS])
+    lines = [{"step": "first read (cache empty)", **read_all()}]
+    lines.append({"step": "read again (cache warm)", **read_all()})
+    page = ArticlePage.objects.get(pk=published)
+    page.save_revision().publish()
+    lines.append({"step": "after publishing one other article", **read_all()})
+    generations.bump(generations.PAGES)
+    lines.append({"step": "after a site-wide change (pages generation)", **read_all()})
+    return lines
+
+
+def main(argv) -> int:
+    args = parse_args(argv)
+    env = environment()
+    if "DJANGO_SETTINGS_MODULE" not in os.environ:
+        prepare(env, args)
+        os.environ.update(env)
+        os.execv(sys.executable, [sys.executable, __file__, *argv])
+    try:
+        # bench/hotpath empties the same Redis database: never both at once
+        with harness.bench_lock():
+            lines = measure(args)
+        for line in lines:
+            print(json.dumps({"scenario": "invalidation", **line}), flush=True)
+    finally:
+        if args.drop:
+            subprocess.run(["psql", harness.PG + "/postgres", "-c", f"drop database {DB}"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
