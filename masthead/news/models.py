@@ -1,6 +1,7 @@
 """The content model: a home page, sections holding articles, series that give articles
 their kicker, and the Author and Sponsor snippets."""
 
+import functools
 from datetime import timedelta
 from typing import NamedTuple
 
@@ -223,6 +224,15 @@ class SeriesPage(Page):
         return context
 
 
+@functools.cache
+def _no_view_restrictions():
+    """An empty queryset of view restrictions, evaluated once: iterating it again (Wagtail's
+    check on every page it serves) builds no SQL."""
+    restrictions = PageViewRestriction.objects.none()
+    list(restrictions)
+    return restrictions
+
+
 class ArticlePageTag(TaggedItemBase):
     content_object = ParentalKey(
         "news.ArticlePage", related_name="tagged_items", on_delete=models.CASCADE
@@ -415,7 +425,7 @@ class ArticlePage(RoutablePageMixin, Page):
 
     def get_view_restrictions(self):
         if self.known_unrestricted:
-            return PageViewRestriction.objects.none()
+            return _no_view_restrictions()
         return super().get_view_restrictions()
 
     @property

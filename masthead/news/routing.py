@@ -16,6 +16,10 @@ hooks and the page's ``serve()``.
 
 """
 
+import copy
+import threading
+
+from cachetools import LRUCache
 from django.core.cache import cache
 from wagtail.models import Site
 
@@ -23,6 +27,9 @@ from masthead.core import generations
 from masthead.core.sites import site_for_request
 
 ROUTE_TIMEOUT = 24 * 3600
+# Routes kept in this process as well, under the listings generation (cached_article).
+_local = LRUCache(1024)
+_local_lock = threading.Lock()
 # The fields of a routed article that Wagtail's serve and the article view read; the others
 # stay deferred (the cached pieces hold what readers see, news.rendering).
 ROUTE_FIELDS = (
@@ -48,18 +55,28 @@ def _key(token: str, site_id: int, path: str) -> str:
 
 def cached_article(request, root, components: list[str]):
     """(article, the path components left for its own routes), or None. The article's own
-    path is looked up, and the one a component shorter (``print/``)."""
+    path is looked up, and the one a component shorter (``print/``): in this process's
+    memory first, then in the shared cache."""
     token = generations.current(generations.PAGES, request)
+    listings = generations.current(generations.LISTINGS, request)
     site = site_for_request(request)
-    if token is None or site is None or not components:
+    if token is None or listings is None or site is None or not components:
         return None
     paths = {"/".join(components[: len(components) - left]) + "/": left for left in (0, 1)}
     paths.pop("/", None)
     keys = {_key(token, site.pk, path): left for path, left in paths.items()}
-    found = cache.get_many(list(keys))
+    # Every change that deletes a route also changes the listings generation (news.apps),
+    # so a route kept here under both tokens is never stale.
+    with _local_lock:
+        found = {key: _local[(listings, key)] for key in keys if (listings, key) in _local}
+    if not found:
+        found = cache.get_many(list(keys))
+        with _local_lock:
+            _local.update({(listings, key): article for key, article in found.items()})
     for key, left in sorted(keys.items(), key=lambda item: item[1]):
         article = found.get(key)
         if article is not None:
+            article = copy.copy(article)  # this request's own instance
             article.known_unrestricted = True
             return article, components[len(components) - left :]
     return None
@@ -75,8 +92,12 @@ def remember(request, root, article) -> None:
     if article.get_view_restrictions().exists():
         return
     routed = type(article).objects.only(*ROUTE_FIELDS).get(pk=article.pk)
-    path = article.url_path[len(root.url_path) :]
-    cache.set(_key(token, site.pk, path), routed, ROUTE_TIMEOUT)
+    key = _key(token, site.pk, article.url_path[len(root.url_path) :])
+    cache.set(key, routed, ROUTE_TIMEOUT)
+    listings = generations.current(generations.LISTINGS, request)
+    if listings is not None:
+        with _local_lock:
+            _local[(listings, key)] = routed
 
 
 def forget_article(url_paths, using=None) -> None:
