@@ -122,6 +122,17 @@ def duration_seconds(text: str) -> int:
     return int(match.group(1)) * DURATION_UNITS_S[match.group(2)]
 
 
+def non_negative_int(text: str) -> int:
+    """argparse type: 0 or more, with , or _ between thousands allowed."""
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {text!r}")
+    return value
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)

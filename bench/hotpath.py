@@ -121,13 +121,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--keep-db", action="store_true", help="keep masthead_bench (profiling)")
     parser.add_argument(
         "--seed-articles",
-        type=non_negative_int,
+        type=bench.non_negative_int,
         default=0,
         help="bench/seed.py --articles N after the demo (default 0: the demo only)",
     )
     parser.add_argument(
         "--seed-readers",
-        type=non_negative_int,
+        type=bench.non_negative_int,
         default=0,
         help="bench/seed.py --meter-readers M into each store before measuring it (default 0)",
     )
@@ -139,16 +139,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--connections must be at least --threads (each wrk thread needs one)")
     args.server = list(dict.fromkeys(args.server or ["granian"]))
     return args
-
-
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text.replace(",", "").replace("_", ""))
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {text!r}")
-    return value
 
 
 def seed_seconds(args) -> dict[str, float]:

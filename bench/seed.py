@@ -21,8 +21,12 @@ import harness  # noqa: E402
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/seed.py", description=__doc__)
-    parser.add_argument("--articles", type=count, default=0, help="seeded articles wanted")
-    parser.add_argument("--meter-readers", type=count, default=0, help="seeded readers wanted")
+    parser.add_argument(
+        "--articles", type=harness.non_negative_int, default=0, help="seeded articles wanted"
+    )
+    parser.add_argument(
+        "--meter-readers", type=harness.non_negative_int, default=0, help="seeded readers wanted"
+    )
     parser.add_argument(
         "--reads-per-reader",
         type=harness.positive_int,
@@ -30,7 +34,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="articles each seeded reader has read this period (default 3)",
     )
     parser.add_argument("--section", default="", help="section slug (default: the first one)")
-    parser.add_argument("--batch-size", type=count, default=0, help="rows per batch")
+    parser.add_argument(
+        "--batch-size", type=harness.non_negative_int, default=0, help="rows per batch"
+    )
     parser.add_argument(
         "--store",
         choices=("redis", "db"),
@@ -38,16 +44,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="run by hand: the meter store to seed (default redis); bench/hotpath sets it",
     )
     return parser.parse_args(argv)
-
-
-def count(text: str) -> int:
-    try:
-        value = int(text.replace(",", "").replace("_", ""))
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {text!r}")
-    return value
 
 
 def main(argv: list[str]) -> int:
