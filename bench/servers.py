@@ -140,7 +140,7 @@ def start(server: str, options: Options, port: int, env: dict[str, str]) -> subp
     command = COMMANDS[server](options, port)
     if not (bench.VENV_BIN / command[0].rsplit("/", 1)[-1]).exists():
         raise bench.BenchError(
-            f"{command[0]} not found; run 'make install' (requirements.lock holds the bench's app servers)",
+            f"{command[0]} not found; run 'make install' (the lock file holds them)",
             exit_code=2,
         )
     with bench.GUNICORN_LOG.open("w") as log_file:
