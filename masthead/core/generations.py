@@ -28,6 +28,7 @@ change reaches readers at most that long after a save whose writes all failed (t
 itself succeeds), at the price of rendering every cached page again once per max age.
 docs/production.md ("Cache invalidation when Redis fails") states the bound."""
 
+import functools
 import logging
 import threading
 import time
@@ -131,14 +132,9 @@ def bump(name: str, *, retry: bool = True) -> None:
     docstring)."""
     token = uuid.uuid4().hex
     _local.replace(name, token)
-    for pause in (0, *RETRY_PAUSES) if retry else (0,):
-        if pause:
-            time.sleep(pause)
-        try:
-            caches["strict"].set(name, token, max_age())
-            return
-        except Exception:  # noqa: BLE001
-            log.warning("could not change the generation %s", name, exc_info=True)
+    write = functools.partial(caches["strict"].set, name, token, max_age())
+    if _written(write, f"change the generation {name}", retry):
+        return
     _local.forget()
     try:
         caches["strict"].delete(name)
@@ -150,6 +146,20 @@ def bump(name: str, *, retry: bool = True) -> None:
             max_age(),
             exc_info=True,
         )
+
+
+def _written(write, what: str, retry: bool) -> bool:
+    """Whether `write` (a call to the ``strict`` cache) went through: tried once, or with
+    `retry` twice more after RETRY_PAUSES; each failure is logged as "could not <what>"."""
+    for pause in (0, *RETRY_PAUSES) if retry else (0,):
+        if pause:
+            time.sleep(pause)
+        try:
+            write()
+            return True
+        except Exception:  # noqa: BLE001
+            log.warning("could not %s", what, exc_info=True)
+    return False
 
 
 def bump_with_transaction(name: str, using: str | None = None) -> None:
@@ -178,15 +188,9 @@ def forget_with_transaction_or_bump(keys: list[str], name: str, using: str | Non
     token's max age."""
 
     def attempt(retry: bool) -> None:
-        for pause in (0, *RETRY_PAUSES) if retry else (0,):
-            if pause:
-                time.sleep(pause)
-            try:
-                caches["strict"].delete_many(keys)
-                return
-            except Exception:  # noqa: BLE001
-                log.warning("could not delete %s", ", ".join(keys), exc_info=True)
-        bump(name, retry=retry)
+        delete = functools.partial(caches["strict"].delete_many, keys)
+        if not _written(delete, f"delete {', '.join(keys)}", retry):
+            bump(name, retry=retry)
 
     attempt(retry=False)
     transaction.on_commit(lambda: attempt(retry=True), using=using)

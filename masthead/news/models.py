@@ -134,7 +134,7 @@ class HomePage(RoutablePageMixin, Page):
     def route(self, request, path_components):
         """Wagtail's routing, from the cache for an article it has routed before
         (news.routing): readers mostly open articles."""
-        found = routing.cached_article(request, self, path_components)
+        found = routing.cached_article(request, path_components)
         if found is not None:
             article, rest = found
             return article.route(request, rest)

@@ -13,7 +13,6 @@ section moved or renamed, masthead.core.generations). Everything else (other pag
 restricted or unpublished article, a dead cache) is routed by Wagtail as it always is, and
 every request, cached route or not, is then served by Wagtail's ``serve`` view with its
 hooks and the page's ``serve()``.
-
 """
 
 import copy
@@ -53,7 +52,7 @@ def _key(token: str, site_id: int, path: str) -> str:
     return f"article-route:{token}:{site_id}:{path}"
 
 
-def cached_article(request, root, components: list[str]):
+def cached_article(request, components: list[str]):
     """(article, the path components left for its own routes), or None. The article's own
     path is looked up, and the one a component shorter (``print/``): in this process's
     memory first, then in the shared cache."""
