@@ -18,6 +18,12 @@ class User(AbstractUser):
         help_text="Set when the reader opens a verification link. The registered meter "
         "allowance applies only to verified readers.",
     )
+    display_name = models.CharField(
+        "display name",
+        max_length=60,
+        blank=True,
+        help_text="How the site's header names the reader; empty: their e-mail address.",
+    )
     # Part of the session hash: changing it signs the account out of every browser.
     session_key_salt = models.CharField(max_length=64, blank=True, default="", editable=False)
 
@@ -26,6 +32,10 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="readers_user_email_ci_unique"),
         ]
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.email
 
     def get_session_auth_hash(self):
         return self._session_hash(secret=None)
