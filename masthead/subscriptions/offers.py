@@ -13,6 +13,9 @@ Two decisions worth knowing:
   by the soonest end (an offer about to close is the one to show before it goes), then by key
   for a stable order. Amounts are compared as numbers, which is meaningful because a
   publication sells in one currency; offers in other currencies sort after it by code.
+* The paywall panel is the editors' shop window, not the cheapest shelf: it shows only the
+  offers they gave a paywall position, in that order (`paywall_offers`). Eligibility is the
+  same everywhere, so a position never shows a reader an offer they could not take.
 """
 
 import calendar
@@ -100,10 +103,13 @@ class OfferTerms:
     intro_price: Money | None = None
     intro_periods: int | None = None
     trial_days: int | None = None
+    paywall_position: int | None = None  # None: not shown in the paywall panel
 
     def __post_init__(self):
         intro = self.intro_price is not None or self.intro_periods is not None
         trial = self.trial_days is not None
+        if self.paywall_position is not None and self.paywall_position < 1:
+            raise ValueError("a paywall position counts from 1")
         if intro == trial:
             raise ValueError("an offer has either an intro price for N periods or trial days")
         if intro and (self.intro_price is None or self.intro_periods is None):
@@ -171,6 +177,68 @@ def best_offers(
 
     found.sort(key=key)
     return found if limit is None else found[:limit]
+
+
+# The paywall panel sits inside the story's column: three choices fit beside each other there.
+PAYWALL_LIMIT = 3
+
+
+def paywall_offers(
+    offers: Iterable[tuple[OfferTerms, PlanTerms]],
+    history: ReaderHistory,
+    now: datetime,
+    limit: int = PAYWALL_LIMIT,
+) -> list[tuple[OfferTerms, PlanTerms]]:
+    """The offers the paywall panel shows this reader: of those they may take, the ones the
+    editors placed in the panel, by position. Two offers at one position keep the
+    `best_offers` order, so an editor's tie is settled the way the offers page would."""
+    ranked = best_offers(offers, history, now, limit=None)
+    placed = [pair for pair in ranked if pair[0].paywall_position is not None]
+    placed.sort(key=lambda pair: pair[0].paywall_position)  # stable: ties stay best first
+    return placed[:limit]
+
+
+@dataclass(frozen=True)
+class YearlySaving:
+    """What a yearly plan saves against paying a monthly plan for twelve months."""
+
+    monthly: PlanTerms  # the plan it is compared with
+    twelve_months: Money  # twelve months of that plan
+    amount: Money  # saved in a year
+    percent: int  # of twelve months' price, rounded to a whole number
+
+
+def yearly_saving(yearly: PlanTerms, plans: Iterable[PlanTerms]) -> YearlySaving | None:
+    """The saving of `yearly` against the monthly plan that gives the same (web, apps) in
+    the same currency. With several such monthly plans, against the cheapest, so the claim
+    holds whichever a reader would pay instead. None when there is nothing to compare it
+    with, or it saves less than a rounded 1 % (a "save 0 %" badge says nothing)."""
+    if yearly.interval != Interval.YEAR:
+        return None
+    candidates = [
+        plan
+        for plan in plans
+        if plan.interval == Interval.MONTH
+        and plan.price.currency == yearly.price.currency
+        and (plan.web, plan.apps) == (yearly.web, yearly.apps)
+    ]
+    if not candidates:
+        return None
+    monthly = min(candidates, key=lambda plan: plan.price.amount)
+    twelve = monthly.price.amount * 12
+    saved = twelve - yearly.price.amount
+    if twelve <= 0 or saved <= 0:
+        return None
+    percent = int((saved * 100 / twelve).quantize(Decimal(1), ROUND_HALF_UP))
+    if percent < 1:
+        return None
+    currency = yearly.price.currency
+    return YearlySaving(
+        monthly=monthly,
+        twelve_months=Money(twelve, currency),
+        amount=Money(saved, currency),
+        percent=percent,
+    )
 
 
 def _english_ngettext(singular: str, plural: str, count: int) -> str:

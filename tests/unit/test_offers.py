@@ -19,8 +19,10 @@ from masthead.subscriptions.offers import (
     eligible,
     first_period_price,
     headline,
+    paywall_offers,
     price_schedule,
     schedule_text,
+    yearly_saving,
 )
 
 NOW = datetime(2026, 10, 15, 12, tzinfo=UTC)
@@ -34,7 +36,14 @@ SUBSCRIBED = ReaderHistory(ever_subscribed=True, entitled=True)
 
 
 def intro(
-    price, periods, *, key="1", eligibility=Eligibility.EVERYONE, days_left=16, currency="USD"
+    price,
+    periods,
+    *,
+    key="1",
+    eligibility=Eligibility.EVERYONE,
+    days_left=16,
+    currency="USD",
+    position=None,
 ):
     return OfferTerms(
         key=key,
@@ -43,16 +52,18 @@ def intro(
         eligibility=eligibility,
         intro_price=Money(Decimal(price), currency),
         intro_periods=periods,
+        paywall_position=position,
     )
 
 
-def trial(days, *, key="t", eligibility=Eligibility.NEW, days_left=16):
+def trial(days, *, key="t", eligibility=Eligibility.NEW, days_left=16, position=None):
     return OfferTerms(
         key=key,
         starts_at=NOW - timedelta(days=1),
         ends_at=NOW + timedelta(days=days_left),
         eligibility=eligibility,
         trial_days=days,
+        paywall_position=position,
     )
 
 
@@ -278,3 +289,160 @@ def test_headline_plural_agrees_with_the_count(periods, interval):
     assert text == f"Try {periods} {unit} for $1"
     schedule = price_schedule(plan, offer)
     assert schedule[0] == (periods, offer.intro_price) and schedule[-1] == (None, plan.price)
+
+
+# --- the paywall's order, set by editors -------------------------------------------------
+
+
+def keys(pairs):
+    return [offer.key for offer, _ in pairs]
+
+
+def test_the_paywall_follows_the_editors_positions_not_the_price():
+    dollar = intro("0.99", 1, key="dollar", position=3)
+    nine = intro("9", 3, key="nine", position=1)
+    free = trial(14, key="free", position=2)
+    pairs = [(o, MONTHLY) for o in (dollar, nine, free)]
+    assert keys(paywall_offers(pairs, NEW, NOW)) == ["nine", "free", "dollar"]
+
+
+def test_an_offer_without_a_position_stays_out_of_the_paywall():
+    placed = intro("9", 3, key="placed", position=2)
+    unplaced = intro("0.99", 1, key="unplaced")  # cheaper, and still left out
+    pairs = [(placed, MONTHLY), (unplaced, MONTHLY)]
+    assert keys(paywall_offers(pairs, NEW, NOW)) == ["placed"]
+    assert keys(best_offers(pairs, NEW, NOW, limit=None)) == ["unplaced", "placed"]
+
+
+def test_a_position_does_not_make_an_offer_eligible():
+    comeback = intro("5", 2, key="comeback", eligibility=Eligibility.LAPSED, position=1)
+    free = trial(14, key="free", position=2)
+    ended = intro("1", 1, key="ended", days_left=-1, position=1)
+    dollar = intro("0.99", 1, key="dollar", position=3)
+    pairs = [(o, MONTHLY) for o in (comeback, free, ended, dollar)]
+    assert keys(paywall_offers(pairs, NEW, NOW)) == ["free", "dollar"]
+    assert keys(paywall_offers(pairs, LAPSED, NOW)) == ["comeback", "dollar"]
+    assert keys(paywall_offers(pairs, TRIALLED, NOW)) == ["comeback", "dollar"]
+    assert paywall_offers(pairs, SUBSCRIBED, NOW) == []
+
+
+def test_the_paywall_shows_three_offers_unless_told_otherwise():
+    pairs = [(intro("1", 1, key=f"o{n}", position=n), MONTHLY) for n in range(1, 6)]
+    assert keys(paywall_offers(pairs, NEW, NOW)) == ["o1", "o2", "o3"]
+    assert keys(paywall_offers(pairs, NEW, NOW, limit=2)) == ["o1", "o2"]
+
+
+def test_offers_at_one_position_keep_the_best_offer_order():
+    nine = intro("9", 3, key="nine", position=1)
+    dollar = intro("0.99", 1, key="dollar", position=1)
+    last = intro("0.5", 1, key="last", position=2)
+    pairs = [(o, MONTHLY) for o in (nine, dollar, last)]
+    assert keys(paywall_offers(pairs, NEW, NOW)) == ["dollar", "nine", "last"]
+
+
+def test_a_paywall_position_counts_from_one():
+    with pytest.raises(ValueError, match="counts from 1"):
+        intro("1", 1, position=0)
+
+
+placements = st.lists(st.one_of(st.none(), st.integers(1, 4)), min_size=8, max_size=8)
+
+
+@given(offer_specs, histories, placements, st.integers(1, 4))
+def test_the_paywall_is_the_first_placed_offers_the_reader_may_take(
+    specs, history, positions, limit
+):
+    pairs = [
+        (OfferTerms(**{**vars(offer), "paywall_position": position}), plan)
+        for (offer, plan), position in zip(build(specs), positions, strict=False)
+    ]
+    chosen = paywall_offers(pairs, history, NOW, limit=limit)
+    assert len(chosen) <= limit
+    assert all(eligible(o, history, NOW) and o.paywall_position for o, _ in chosen)
+    shown = [o.paywall_position for o, _ in chosen]
+    assert shown == sorted(shown)
+    left = [o for o, _ in pairs if o.paywall_position and eligible(o, history, NOW)]
+    left = [o for o in left if o not in {c for c, _ in chosen}]
+    if left:  # anything left out comes after (or level with) the last one shown
+        assert len(chosen) == limit
+        assert all(o.paywall_position >= shown[-1] for o in left)
+
+
+# --- yearly against monthly --------------------------------------------------------------
+
+
+def plan(price, interval, *, currency="USD", web=True, apps=False, name=""):
+    return PlanTerms(
+        price=Money(Decimal(price), currency), interval=interval, name=name, web=web, apps=apps
+    )
+
+
+def test_the_demo_yearly_plan_saves_17_percent_against_monthly():
+    monthly = plan("17.00", Interval.MONTH, name="Digital")
+    yearly = plan("170.00", Interval.YEAR, name="Digital, yearly")
+    saving = yearly_saving(yearly, [monthly, yearly])
+    assert saving.monthly == monthly
+    assert str(saving.twelve_months) == "$204"
+    assert str(saving.amount) == "$34"
+    assert saving.percent == 17  # 16.67 % rounded
+
+
+@pytest.mark.parametrize(
+    ("monthly", "yearly", "percent"),
+    [
+        ("10", "90", 25),
+        ("12", "120", 17),  # 16.67
+        ("10", "119.40", 1),  # 0.5 rounds up
+        ("10", "100", 17),
+        ("10", "0", 100),
+    ],
+)
+def test_the_saving_is_a_rounded_share_of_twelve_months(monthly, yearly, percent):
+    found = yearly_saving(plan(yearly, Interval.YEAR), [plan(monthly, Interval.MONTH)])
+    assert found.percent == percent
+    assert found.amount.amount == Decimal(monthly) * 12 - Decimal(yearly)
+
+
+@pytest.mark.parametrize(
+    ("yearly", "plans"),
+    [
+        # nothing saved, or less than a rounded 1 %
+        (plan("120", Interval.YEAR), [plan("10", Interval.MONTH)]),
+        (plan("130", Interval.YEAR), [plan("10", Interval.MONTH)]),
+        (plan("119.50", Interval.YEAR), [plan("10", Interval.MONTH)]),
+        # no monthly plan to compare with
+        (plan("100", Interval.YEAR), []),
+        (plan("100", Interval.YEAR), [plan("90", Interval.YEAR)]),
+        # a monthly plan that gives something else, or charges in another currency
+        (plan("100", Interval.YEAR), [plan("10", Interval.MONTH, apps=True)]),
+        (plan("100", Interval.YEAR, apps=True), [plan("10", Interval.MONTH)]),
+        (plan("100", Interval.YEAR), [plan("10", Interval.MONTH, currency="EUR")]),
+        # a monthly plan is not compared with itself
+        (plan("1", Interval.MONTH), [plan("10", Interval.MONTH)]),
+    ],
+)
+def test_no_saving_is_claimed_without_a_like_monthly_plan_that_costs_more(yearly, plans):
+    assert yearly_saving(yearly, plans) is None
+
+
+def test_the_saving_is_against_the_cheapest_like_monthly_plan():
+    dearer = plan("15", Interval.MONTH, name="Dearer")
+    cheaper = plan("12", Interval.MONTH, name="Cheaper")
+    other = plan("5", Interval.MONTH, name="Web and apps", apps=True)
+    saving = yearly_saving(plan("120", Interval.YEAR), [dearer, other, cheaper])
+    assert saving.monthly == cheaper
+    assert saving.percent == 17
+
+
+@given(
+    st.decimals(min_value="0.01", max_value=1000, places=2),
+    st.decimals(min_value=0, max_value=20_000, places=2),
+)
+def test_a_claimed_saving_is_real(monthly, yearly):
+    found = yearly_saving(plan(yearly, Interval.YEAR), [plan(monthly, Interval.MONTH)])
+    if found is None:
+        return
+    assert yearly < monthly * 12
+    assert found.amount.amount + yearly == found.twelve_months.amount == monthly * 12
+    assert 1 <= found.percent <= 100
+    assert abs(found.percent - found.amount.amount * 100 / (monthly * 12)) <= Decimal("0.5")
