@@ -13,7 +13,10 @@ Redis is a warning, not a failure: 200 with "status": "degraded" and the check m
 (the meter fails closed) and nothing answers 500, i.e. the instance still serves correctly,
 only with less free reading. Redis is shared by every app server, so a 503 here would take
 all of them out of rotation at once and turn that degraded service into a total outage.
-Monitoring alerts on "degraded"; the meter resumes by itself when Redis is back.
+Monitoring alerts on "degraded"; the meter resumes by itself when Redis is back. The same
+holds for the database meter store's own connections (the "meter" alias, on the same
+database without waiting for commits to reach the disk): when they fail and the default
+connection does not, the meter fails closed and the instance is degraded, not unavailable.
 
 The body names each failing check and the exception's class only; the details (host names,
 driver messages) go to the log at WARNING, since the endpoint may be reachable from outside.
@@ -32,6 +35,8 @@ from django.views.decorators.http import require_safe
 log = logging.getLogger(__name__)
 
 REDIS_METER_STORE = "masthead.access.meter.redis"
+DB_METER_STORE = "masthead.access.meter.db"
+METER_ALIAS = "meter"  # masthead.access.meter.router
 REDIS_TIMEOUT = 0.5  # seconds; as the meter store's own default
 
 OK, WARNING, FAILED, SKIPPED = "ok", "warning", "failed", "skipped"
@@ -71,6 +76,8 @@ def run_checks() -> dict[str, dict]:
         checks["migrations"] = check_migrations()
     else:
         checks["migrations"] = {"status": SKIPPED, "reason": "database unavailable"}
+    if METER_ALIAS in settings.DATABASES and settings.MASTHEAD_METER_STORE == DB_METER_STORE:
+        checks["database_meter"] = check_database(METER_ALIAS, WARNING)
     for name, url in redis_urls().items():
         checks[name] = check_redis(name, url)
     return checks
@@ -81,13 +88,15 @@ def _failure(name: str, error: Exception, status: str = FAILED) -> dict:
     return {"status": status, "error": type(error).__name__}
 
 
-def check_database() -> dict:
+def check_database(alias: str = DEFAULT_DB_ALIAS, status: str = FAILED) -> dict:
     try:
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        with connections[alias].cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as error:  # noqa: BLE001
-        return _failure("database", error)
+        return _failure(
+            "database" if alias == DEFAULT_DB_ALIAS else f"database_{alias}", error, status
+        )
     return {"status": OK}
 
 

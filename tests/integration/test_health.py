@@ -5,6 +5,7 @@ import copy
 import socket
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
@@ -56,10 +57,10 @@ def test_probes_answer_head_and_refuse_writes():
 def test_readyz_is_ready_when_the_database_answers_and_migrations_are_applied():
     response, body = readyz()
     assert response.status_code == 200
-    assert body == {
-        "status": "ready",
-        "checks": {"database": {"status": "ok"}, "migrations": {"status": "ok"}},
-    }
+    checks = {"database": {"status": "ok"}, "migrations": {"status": "ok"}}
+    if "meter" in django_settings.DATABASES:  # PostgreSQL: the meter's own connections
+        checks["database_meter"] = {"status": "ok"}
+    assert body == {"status": "ready", "checks": checks}
 
 
 @pytest.mark.django_db
@@ -80,16 +81,16 @@ def test_readyz_is_unavailable_while_a_migration_is_not_applied():
     assert body["checks"]["database"] == {"status": "ok"}
 
 
-def unreachable_database():
+def unreachable_database(alias=DEFAULT_DB_ALIAS):
     """A connection to this suite's database engine that cannot connect: a closed port for
     PostgreSQL, a file in a directory that does not exist for SQLite."""
-    real = connections[DEFAULT_DB_ALIAS]
+    real = connections[alias]
     settings_dict = copy.deepcopy(real.settings_dict)
     if real.vendor == "postgresql":
         settings_dict.update(HOST="127.0.0.1", PORT="1")
     else:
         settings_dict["NAME"] = "/nonexistent-masthead-dir/db.sqlite3"
-    return type(real)(settings_dict, alias=DEFAULT_DB_ALIAS)
+    return type(real)(settings_dict, alias=alias)
 
 
 @pytest.mark.django_db
@@ -105,6 +106,27 @@ def test_readyz_is_unavailable_when_the_database_is_down(monkeypatch, caplog):
     assert body["checks"]["database"] == {"status": "failed", "error": "OperationalError"}
     assert body["checks"]["migrations"]["status"] == "skipped"
     assert "readiness check database" in caplog.text  # the details go to the log
+    dead.close()
+
+
+@pytest.mark.django_db
+def test_the_meter_connections_down_are_a_warning_not_a_failure(monkeypatch, caplog):
+    # given the default connection answering and the meter's (masthead.access.meter.router)
+    # not: the meter fails closed, every page is still served
+    if "meter" not in django_settings.DATABASES:
+        pytest.skip("the meter alias exists on PostgreSQL only (masthead/settings/base.py)")
+    dead = unreachable_database("meter")
+    monkeypatch.setattr(
+        health, "connections", {DEFAULT_DB_ALIAS: connections[DEFAULT_DB_ALIAS], "meter": dead}
+    )
+    # when
+    response, body = readyz()
+    # then
+    assert response.status_code == 200
+    assert body["status"] == "degraded"
+    assert body["checks"]["database"] == {"status": "ok"}
+    assert body["checks"]["database_meter"] == {"status": "warning", "error": "OperationalError"}
+    assert "readiness check database_meter" in caplog.text
     dead.close()
 
 
