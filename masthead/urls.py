@@ -24,6 +24,11 @@ urlpatterns = [
     path("subscribe/", subscription_views.offers_page, name="subscribe"),
     path("subscribe/<int:offer_id>/", subscription_views.checkout, name="subscribe-offer"),
     path(
+        "subscribe/plan/<slug:plan_slug>/",
+        subscription_views.checkout_plan,
+        name="subscribe-plan",
+    ),
+    path(
         "subscribe/checkout/<uuid:checkout_id>/",
         test_provider.checkout_page,
         name="test-checkout",

@@ -10,10 +10,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.signing import BadSignature
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST
+
+from masthead.core import links
 
 from . import actions, forms, ratelimit, tokens
 
@@ -25,11 +26,7 @@ def safe_next(request, value: str | None = None) -> str:
     """The requested next= page if it is on this site, else ""."""
     if value is None:
         value = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return value
-    return ""
+    return links.safe_next(request, value)
 
 
 def _limited(request, template: str, context: dict, verdict: ratelimit.Verdict):

@@ -231,9 +231,12 @@ class SubscriptionEvent(models.Model):
 
 
 class Checkout(models.Model):
-    """A reader's attempt to buy an offer. The price is copied here from the catalogue when
-    the checkout is created, so nothing the reader's browser sends can change it. One row
-    per idempotency key (unique): a double-clicked Subscribe finds the same checkout."""
+    """A reader's attempt to buy a plan, at full price or through one of its offers. The
+    price is copied here from the catalogue when the checkout is created, so nothing the
+    reader's browser sends can change it. One row per idempotency key (unique): a
+    double-clicked Subscribe finds the same checkout. ``next_path`` is the page of this
+    site the reader was on (a story), checked before it is stored, for the thank-you page
+    to lead back to."""
 
     class State(models.TextChoices):
         OPEN = "open"
@@ -245,7 +248,9 @@ class Checkout(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="checkouts"
     )
-    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="checkouts")
+    offer = models.ForeignKey(
+        Offer, on_delete=models.PROTECT, null=True, blank=True, related_name="checkouts"
+    )
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="checkouts")
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3)
@@ -269,7 +274,8 @@ class Checkout(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} · {self.offer} · {self.state}"
+    next_path = models.CharField(max_length=500, blank=True, default="")
+        return f"{self.user} · {self.offer or self.plan} · {self.state}"
 
 
 class PaymentLedgerQuerySet(models.QuerySet):

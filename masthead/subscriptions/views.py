@@ -3,23 +3,27 @@ from the catalogue in the database: the pages link to an offer by id, the server
 price up and stores it on the checkout, and nothing the browser posts is read as a price."""
 
 import logging
+from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from masthead.core import clock
+from masthead.core import clock, links
 
 from . import actions
 from .fetch import current_offers, offers_for, reader_history
 from .models import Plan, Subscription
 from .offers import OfferKind, eligible
 from .payments import ProviderUnavailable, checkout_key, get_provider, provider_for
-from .templatetags.subscriptions_tags import describe
+from .templatetags.subscriptions_tags import describe, describe_plan
 
 logger = logging.getLogger(__name__)
 
@@ -35,42 +39,103 @@ def offers_page(request):
     )
 
 
-@login_required
+def _story(request) -> str:
+    """The page the reader came from (a story), if it is on this site."""
+    return links.safe_next(request, request.POST.get("next") or request.GET.get("next"))
+
+
+def _here(request, story: str) -> str:
+    """This checkout's address, carrying the story on."""
+    return f"{request.path}?{urlencode({'next': story})}" if story else request.path
+
+
+def _create_account_first(request, story: str) -> HttpResponse:
+    """A reader without an account creates one (sign-in is offered there too) and comes
+    back to this checkout, which still knows the story."""
+    query = urlencode({"next": _here(request, story)})
+    return redirect(f"{reverse('readers:sign-up')}?{query}")
+
+
+def _not_available(request, shown: dict, story: str, *, entitled: bool, error: str = ""):
+    """Not for this reader (a subscriber already, a trial used, an offer for others): say
+    so and offer the other ways on, never a dead end."""
+    context = {"offer": shown, "story": story, "entitled": entitled, "error": error}
+    response = render(request, "subscriptions/checkout.html", context)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def _pay(request, *, shown: dict, story: str, plan: Plan, offer=None, now) -> HttpResponse:
+    """Straight to the provider's payment page, through the one checkout for this reader
+    and offer (or plan): a second click, a reload or a retry finds the same one."""
+    try:
+        provider = get_provider()
+        started = provider.create_checkout(
+            reader=request.user,
+            offer=offer,
+            plan=plan,
+            idempotency_key=checkout_key(reader=request.user, offer=offer, plan=plan),
+            now=now,
+            next_path=story,
+        )
+        return redirect(provider.checkout_url(started))
+    except actions.SubscriptionError as refused:
+        return _not_available(request, shown, story, entitled=False, error=str(refused))
+    except ProviderUnavailable:
+        logger.exception("Checkout for %s: the payment provider failed", offer or plan)
+        return payments_unavailable(request, shown)
+
+
 @require_http_methods(["GET", "POST"])
 def checkout(request, offer_id: int):
-    """GET names the offer and its terms; POST (the Subscribe button) starts a free trial
-    at once, or opens the provider's checkout, once per reader and offer."""
+    """An offer's buy button. A paid offer goes straight to the payment page; a free trial
+    (nothing to pay) asks once, stating what it becomes, and POST starts it."""
     now = clock.now()
     found = {info.offer.pk: info for info in current_offers(now)}
     info = found.get(offer_id)
     if info is None:
         raise Http404("No such offer")
-    available = eligible(info.terms, reader_history(request.user, now), now)
-    error = ""
-    if request.method == "POST" and available:
+    story = _story(request)
+    if not request.user.is_authenticated:
+        return _create_account_first(request, story)
+    shown = describe(info)
+    history = reader_history(request.user, now)
+    if not eligible(info.terms, history, now):
+        return _not_available(request, shown, story, entitled=history.entitled)
+    if info.terms.kind != OfferKind.FREE_TRIAL:
+        return _pay(
+            request, shown=shown, story=story, plan=info.offer.plan, offer=info.offer, now=now
+        )
+    if request.method == "POST":
         try:
-            if info.terms.kind == OfferKind.FREE_TRIAL:
-                actions.start_trial(user=request.user, offer=info.offer, now=now)
-                messages.info(request, _("Your free trial has started. Enjoy reading."))
-                return redirect("readers:account")
-            provider = get_provider()
-            started = provider.create_checkout(
-                reader=request.user,
-                offer=info.offer,
-                idempotency_key=checkout_key(reader=request.user, offer=info.offer),
-                now=now,
-            )
-            return redirect(provider.checkout_url(started))
+            actions.start_trial(user=request.user, offer=info.offer, now=now)
         except actions.SubscriptionError as refused:
-            error = str(refused)
-        except ProviderUnavailable:
-            logger.exception("Checkout for offer %s: the payment provider failed", offer_id)
-            return payments_unavailable(request, describe(info))
-    return render(
-        request,
-        "subscriptions/checkout.html",
-        {"offer": describe(info), "available": available, "error": error},
+            return _not_available(request, shown, story, entitled=False, error=str(refused))
+        if story:
+            return redirect(story)
+        messages.info(request, _("Your free trial has started. Enjoy reading."))
+        return redirect("readers:account")
+    ends = timezone.localtime(now + timedelta(days=info.offer.trial_days))
+    response = render(
+        request, "subscriptions/trial_confirm.html", {"offer": shown, "story": story, "ends": ends}
     )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def checkout_plan(request, plan_slug: str):
+    """A plan's buy button: the plan at its full price, straight to the payment page."""
+    plan = get_object_or_404(Plan, slug=plan_slug, active=True)
+    story = _story(request)
+    if not request.user.is_authenticated:
+        return _create_account_first(request, story)
+    now = clock.now()
+    shown = describe_plan(plan)
+    history = reader_history(request.user, now)
+    if history.entitled:
+        return _not_available(request, shown, story, entitled=True)
+    return _pay(request, shown=shown, story=story, plan=plan, now=now)
 
 
 def _own(request, subscription_id: int) -> Subscription:

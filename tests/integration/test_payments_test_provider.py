@@ -152,10 +152,10 @@ def test_the_success_page_alone_grants_nothing(exclusive, catalogue, client, rea
     assert not reads_in_full(client, exclusive)
 
 
-def test_checkout_needs_a_signed_in_reader(catalogue, client, at, site):
+def test_checkout_sends_a_reader_without_an_account_to_create_one(catalogue, client, at, site):
     response = client.post(f"/subscribe/{catalogue['dollar'].pk}/")
     assert response.status_code == 302
-    assert response.url == f"/account/sign-in/?next=/subscribe/{catalogue['dollar'].pk}/"
+    assert response.url == f"/account/sign-up/?next=%2Fsubscribe%2F{catalogue['dollar'].pk}%2F"
     assert not Checkout.objects.exists()
 
 
@@ -183,7 +183,9 @@ def test_a_subscriber_cannot_check_out_again(catalogue, client, reader, at):
     pay(client, open_checkout(client, catalogue["dollar"]), PAYS)
     response = client.post(f"/subscribe/{catalogue['nine'].pk}/")
     assert response.status_code == 200
-    assert "not available for your account" in text(response)
+    assert "You already have a subscription" in text(response)
+    links = [a["href"] for a in BeautifulSoup(response.content, "html.parser").select("main a")]
+    assert "/account/" in links and "/subscribe/" in links  # ways on, not a dead end
     assert Checkout.objects.count() == 1
 
 

@@ -110,6 +110,7 @@ def walk(site, exclusive):
         "subscribe": ["/subscribe/"],
         "subscribe-offer": [f"/subscribe/{offer.pk}/"],
         "test-checkout": [f"/subscribe/checkout/{garbage}/"],
+        "subscribe-plan": [f"/subscribe/plan/{offer.plan.slug}/"],
         "test-checkout-done": [f"/subscribe/checkout/{garbage}/done/"],
         "stripe-webhook": ["/subscribe/stripe/webhook/"],
         "stripe-return": [f"/subscribe/stripe/return/{garbage}/"],

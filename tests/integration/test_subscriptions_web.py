@@ -189,10 +189,11 @@ def test_the_offers_page_lists_current_offers_with_their_terms(catalogue, client
     assert f"/subscribe/{catalogue['dollar'].pk}/" in links
 
 
-def test_opening_an_offer_names_its_terms_and_grants_nothing(catalogue, client, at, site):
+def test_opening_an_offer_goes_to_the_payment_page_and_grants_nothing(catalogue, client, at, site):
     reader = make_reader()
     signed_in(client, reader)
-    response = client.get(f"/subscribe/{catalogue['dollar'].pk}/")
+    response = client.get(f"/subscribe/{catalogue['dollar'].pk}/", follow=True)
+    assert response.redirect_chain[0][0].startswith("/subscribe/checkout/")
     assert response.status_code == 200
     assert "$0.99 for the first month, then $12 a month" in response.content.decode()
     assert not Subscription.objects.filter(user=reader).exists()

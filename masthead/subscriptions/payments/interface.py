@@ -15,13 +15,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from .. import actions
-from ..models import Checkout, Offer, PaymentEvent
+from ..models import Checkout, Offer, PaymentEvent, Plan
 from ..offers import OfferKind, add_periods, first_period_price
 
 PROVIDERS = {
     "test": "masthead.subscriptions.payments.test_provider",
     "stripe": "masthead.subscriptions.payments.stripe_provider",
 }
+
+
+# A longer story address is dropped (a cut one would lead nowhere).
+MAX_NEXT = 500
 
 
 class ProviderUnavailable(Exception):
@@ -39,11 +43,17 @@ class PaymentResult:
     message: str = ""
 
 
-def checkout_key(*, reader, offer: Offer) -> str:
-    """One checkout per reader and offer until one is paid for: a double click (or two
-    tabs) reuses it, and a lapsed reader coming back later gets a fresh one."""
-    paid = Checkout.objects.filter(user=reader, offer=offer, state=Checkout.State.PAID).count()
-    return f"{reader.pk}:{offer.pk}:{paid}"
+def checkout_key(*, reader, offer: Offer | None = None, plan: Plan | None = None) -> str:
+    """One checkout per reader and offer (or plan at full price) until one is paid for: a
+    double click (or two tabs) reuses it, and a lapsed reader coming back later gets a
+    fresh one."""
+    if offer is not None:
+        paid = Checkout.objects.filter(user=reader, offer=offer, state=Checkout.State.PAID)
+        return f"{reader.pk}:{offer.pk}:{paid.count()}"
+    paid = Checkout.objects.filter(
+        user=reader, plan=plan, offer__isnull=True, state=Checkout.State.PAID
+    )
+    return f"{reader.pk}:plan-{plan.pk}:{paid.count()}"
 
 
 class PaymentProvider:
@@ -53,17 +63,31 @@ class PaymentProvider:
         raise NotImplementedError("subclasses of PaymentProvider must provide checkout_url()")
 
     def create_checkout(
-        self, *, reader, offer: Offer, idempotency_key: str, now: datetime
+        self,
+        *,
+        reader,
+        idempotency_key: str,
+        now: datetime,
+        offer: Offer | None = None,
+        plan: Plan | None = None,
+        next_path: str = "",
     ) -> Checkout:
-        """The checkout for this key, created once. The price comes from the catalogue;
-        the unique key settles two racing requests."""
-        terms = offer.terms()
-        if terms.kind != OfferKind.INTRO_PRICE:
-            raise actions.OfferNotAvailable("A free trial needs no payment.")
+        """The checkout for this key, created once, for an offer (an intro price) or for a
+        plan at its full price. The price comes from the catalogue; the unique key settles
+        two racing requests. ``next_path`` must already be checked (links.safe_next)."""
+        if offer is not None:
+            terms = offer.terms()
+            if terms.kind != OfferKind.INTRO_PRICE:
+                raise actions.OfferNotAvailable("A free trial needs no payment.")
+            plan = offer.plan
+            price = first_period_price(terms, plan.currency)
+        elif plan is None:
+            raise ValueError("a checkout is for an offer or a plan")
+        else:
+            price = plan.terms().price
         found = Checkout.objects.filter(idempotency_key=idempotency_key).first()
         if found is not None:
             return found
-        price = first_period_price(terms, offer.plan.currency)
         try:
             with transaction.atomic():
                 return Checkout.objects.create(
@@ -71,10 +95,11 @@ class PaymentProvider:
                     idempotency_key=idempotency_key,
                     user=reader,
                     offer=offer,
-                    plan=offer.plan,
+                    plan=plan,
                     amount=price.amount,
                     currency=price.currency,
                     created=now,
+                    next_path=next_path if len(next_path) <= MAX_NEXT else "",
                 )
         except IntegrityError:
             return Checkout.objects.get(idempotency_key=idempotency_key)
@@ -87,7 +112,8 @@ class PaymentProvider:
             if row.state == Checkout.State.PAID:
                 return PaymentResult(row, paid=True)
             offer = row.offer
-            period_end = add_periods(now, offer.plan.terms().interval, offer.intro_periods or 1)
+            periods = (offer.intro_periods or 1) if offer is not None else 1
+            period_end = add_periods(now, row.plan.terms().interval, periods)
             subscription = actions.start(
                 user=row.user, plan=row.plan, offer=offer, period_end=period_end, now=now
             )

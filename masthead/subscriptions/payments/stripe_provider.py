@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -72,6 +73,10 @@ def to_minor(amount: Decimal, currency: str) -> int:
 def from_minor(amount: int, currency: str) -> Decimal:
     value = Decimal(amount)
     return value if currency.upper() in ZERO_DECIMAL else value / 100
+
+
+def _with_next(path: str, next_path: str) -> str:
+    return f"{path}?{urlencode({'next': next_path})}" if next_path else path
 
 
 def _timestamp(value: int) -> datetime:
@@ -164,24 +169,32 @@ class Provider(PaymentProvider):
             currency=currency,
             interval=plan.interval,
         )
-        today = to_minor(row.amount, currency)
-        intro = stripe_api.ensure_price(
-            lookup_key=f"masthead-offer-{offer.pk}-{today}-{currency}",
-            product=product,
-            unit_amount=today,
-            currency=currency,
-            interval=None,
-        )
-        intro_end = add_periods(intro_from, plan.terms().interval, offer.intro_periods or 1)
         ours = {"checkout": str(row.public_id), "user": str(row.user_id)}
+        line_items = [{"price": recurring, "quantity": 1}]
+        subscription_data = {"metadata": ours}
+        if offer is not None:
+            # The intro span: paid today as a one-off Price, the recurring one from its end.
+            today = to_minor(row.amount, currency)
+            intro = stripe_api.ensure_price(
+                lookup_key=f"masthead-offer-{offer.pk}-{today}-{currency}",
+                product=product,
+                unit_amount=today,
+                currency=currency,
+                interval=None,
+            )
+            line_items.append({"price": intro, "quantity": 1})
+            intro_end = add_periods(intro_from, plan.terms().interval, offer.intro_periods or 1)
+            subscription_data["trial_end"] = int(intro_end.timestamp())
         params = {
             "mode": "subscription",
             "client_reference_id": str(row.public_id),
-            "line_items": [{"price": recurring, "quantity": 1}, {"price": intro, "quantity": 1}],
-            "subscription_data": {"trial_end": int(intro_end.timestamp()), "metadata": ours},
+            "line_items": line_items,
+            "subscription_data": subscription_data,
             "metadata": ours,
             "success_url": public_url(reverse("stripe-return", args=[row.public_id])),
-            "cancel_url": public_url(reverse("subscribe-offer", args=[offer.pk])),
+            # Back out of Stripe's page: to the offers, not to the checkout (which would
+            # send the reader straight back to Stripe).
+            "cancel_url": public_url(_with_next(reverse("subscribe"), row.next_path)),
         }
         customer = (
             Subscription.objects.filter(user=row.user, provider=NAME)

@@ -29,6 +29,20 @@ def describe(info: OfferInfo) -> dict:
     }
 
 
+def describe_plan(plan) -> dict:
+    """A plan bought at its full price, in the shape `describe` gives an offer."""
+    terms = plan.terms()
+    return {
+        "id": None,
+        "slug": plan.slug,
+        "headline": plan.name,
+        "schedule": schedule_text(terms, None, ngettext),
+        "steps": price_schedule(terms, None),
+        "ends_on": None,
+        "plan": terms,
+    }
+
+
 @register.simple_tag(takes_context=True)
 def paywall_offers(context, limit=2):
     """The best offers for the reader in front of the paywall. Only the paywall panel loads
@@ -42,11 +56,13 @@ def paywall_offers(context, limit=2):
 def describe_checkout(checkout) -> dict:
     """A checkout as its pages show it: the terms and the amount stored on the row."""
     offer, plan = checkout.offer, checkout.plan
+    terms = offer.terms() if offer is not None else None
     return {
         "id": checkout.public_id,
-        "headline": headline(offer.terms(), plan.terms(), ngettext),
-        "schedule": schedule_text(plan.terms(), offer.terms(), ngettext),
+        "headline": headline(terms, plan.terms(), ngettext) if terms else plan.name,
+        "schedule": schedule_text(plan.terms(), terms, ngettext),
         "amount": Money(checkout.amount, checkout.currency),
+        "next": checkout.next_path,
     }
 
 
