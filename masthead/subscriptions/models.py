@@ -262,6 +262,7 @@ class Checkout(models.Model):
     # The provider's hosted checkout (a Stripe Checkout Session), when it has one.
     provider_session_id = models.CharField(max_length=255, blank=True, default="")
     provider_url = models.URLField(max_length=1000, blank=True, default="")
+    next_path = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         ordering = ["-created", "-pk"]
@@ -274,7 +275,6 @@ class Checkout(models.Model):
         ]
 
     def __str__(self):
-    next_path = models.CharField(max_length=500, blank=True, default="")
         return f"{self.user} · {self.offer or self.plan} · {self.state}"
 
 
