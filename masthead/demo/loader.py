@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from io import BytesIO
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.files.images import ImageFile
 from django.db import transaction
 from django.utils.html import format_html
@@ -17,7 +16,9 @@ from masthead.news.models import (
     ArticleAuthor,
     ArticlePage,
     Author,
+    FooterSettings,
     HomePage,
+    InfoPage,
     SectionPage,
     SeriesIndexPage,
     SeriesPage,
@@ -26,8 +27,9 @@ from masthead.news.models import (
 
 from . import subscriptions
 from .accounts import STAFF, demo_password
-from .content import Article, Catalogue, load_catalogue
+from .content import Article, Catalogue, load_catalogue, parse_body
 from .images import lead_image
+from .roles import newsroom_editors
 
 
 @dataclass
@@ -55,6 +57,7 @@ def load_demo(catalogue: Catalogue | None = None) -> Report:
     sponsors = {s["slug"]: _snippet(Sponsor, s, report) for s in catalogue.sponsors}
     for article in sorted(catalogue.articles, key=lambda a: a.published):
         _article(article, sections, series, authors, sponsors, report)
+    _info_pages(home, catalogue, report)
     _users(report)
     subscriptions.load(password=demo_password(), report=report)
     return report
@@ -173,9 +176,43 @@ def _article(article: Article, sections, series, authors, sponsors, report: Repo
     report.add(f"article {article.slug}")
 
 
+def _info_pages(home: HomePage, catalogue: Catalogue, report: Report) -> None:
+    """About, Contact, Privacy and Terms, and the footer's links to them (a link an editor
+    has set already is kept)."""
+    footer = FooterSettings.for_site(home.get_site())
+    changed = False
+    for data in catalogue.pages:
+        page = InfoPage.objects.child_of(home).filter(slug=data["slug"]).first()
+        if page is None:
+            page = home.add_child(
+                instance=InfoPage(title=data["title"], slug=data["slug"], body=_rich_text(data))
+            )
+            page.save_revision().publish()
+            report.add(f"page {data['slug']}")
+        field_name = f"{data['footer']}_page"
+        if getattr(footer, f"{field_name}_id") is None:
+            setattr(footer, field_name, page)
+            changed = True
+    if changed:
+        footer.save()
+        report.add("footer links")
+
+
+def _rich_text(data: dict) -> str:
+    html = []
+    for block in parse_body(data["body"]):
+        tag = "h2" if block.kind == "subheading" else "p"
+        html.append(format_html("<{}>{}</{}>", tag, block.text, tag))
+    return "".join(html)
+
+
 def _users(report: Report) -> None:
     users = get_user_model()
     (admin, admin_email), (editor, editor_email) = STAFF
+    # Every run, so a demo loaded before the role grew gets what it has now.
+    editors, granted = newsroom_editors()
+    if granted:
+        report.add(f"role {editors.name}: {', '.join(granted)}")
     if not users.objects.filter(username=admin).exists():
         users.objects.create_superuser(username=admin, email=admin_email, password=demo_password())
         report.add(f"user {admin}")
@@ -183,5 +220,5 @@ def _users(report: Report) -> None:
         user = users.objects.create_user(
             username=editor, email=editor_email, password=demo_password()
         )
-        user.groups.add(Group.objects.get(name="Editors"))
+        user.groups.add(editors)
         report.add(f"user {editor}")
