@@ -6,10 +6,13 @@ names the version of what it holds and is never stale, in a small per-process LR
 (cachetools) as well:
 
 - ``:page`` / ``:print`` — the *frame*: the whole HTML document (head, JSON-LD, header,
-  byline...) split at the *slots* where something per reader or per listing goes: the meter
-  notice, the campaign banners, the body, the paywall panel and the related articles. The
-  frame holds no body text at all, and is rendered from an anonymous request
-  (``anonymous_request``), so it is the same for every reader, whoever filled the cache.
+  byline...) split at the *slots* where something per reader or per listing goes: the
+  reader's menu in the site header, the meter notice, the campaign banners, the body, the
+  paywall panel and the related articles. The frame holds no body text at all, and is
+  rendered from an anonymous request (``anonymous_request``), so it is the same for every
+  reader, whoever filled the cache. It keeps the reader menu as a reader with no identity
+  sees it (Subscribe, Sign in) beside it; a signed-in reader's menu is rendered for them.
+  The masthead shows today's date, so the frame's key names the newsroom's date.
 - ``:paragraphs`` — the body as rendered pieces, one per paragraph of rich text (free part
   and paywalled remainder alike). Each request cuts it with the site's teaser length and
   inserts the remainder only when the access decision (``masthead.access.gate``, the same
@@ -57,7 +60,8 @@ log = logging.getLogger(__name__)
 TIMEOUT = 24 * 3600
 PAYWALLED_CLASS = "paywalled-content"
 TEMPLATES = {"page": "news/article_page.html", "print": "news/article_page_print.html"}
-SLOTS = ("meter_notice", "banners", "body", "paywall", "related")
+SLOTS = ("reader", "meter_notice", "banners", "body", "paywall", "related")
+READER_MENU = "includes/reader_menu.html"  # also included by base.html on every other page
 # Unique per process and never stored: only used to find the slots in a fresh render.
 _NONCE = secrets.token_hex(8)
 _SLOT_RE = re.compile(r"<!--masthead-slot:" + _NONCE + r":(\w+)-->")
@@ -76,9 +80,11 @@ class ArticleRef:
 
 @dataclass(frozen=True)
 class Frame:
-    """Rendered HTML with slot names between its parts: (html, slot, html, slot, ..., html)."""
+    """Rendered HTML with slot names between its parts: (html, slot, html, slot, ..., html),
+    and the reader slot's fill for a reader with no identity."""
 
     parts: tuple[str, ...]
+    anonymous_reader: str = ""
 
 
 @dataclass(frozen=True)
@@ -182,7 +188,9 @@ def build_frame(page, request, view: str) -> Frame:
     context = page.frame_context(anonymous)
     context["slots"] = slot_markers()
     html = render_shared(TEMPLATES[view], context, anonymous)
-    return Frame(parts=tuple(_SLOT_RE.split(html)))
+    parts = tuple(_SLOT_RE.split(html))
+    reader = render_shared(READER_MENU, {}, anonymous) if "reader" in parts[1::2] else ""
+    return Frame(parts=parts, anonymous_reader=reader)
 
 
 def build_body(page) -> Body:
@@ -203,7 +211,7 @@ def pieces_for(request, page_loader, ref: ArticleRef, view: str) -> tuple[Frame,
     base = (
         f"article:{ref.pk}:{ref.live_revision_id}:{pages}:"
         f"{request.scheme}://{request.get_host()}:{translation.get_language()}:"
-        f"{timezone.localdate().year}"
+        f"{timezone.localdate(clock.now()).isoformat()}"
     )
     # ":paragraphs": bodies cached as one piece per block (before the cut inside rich text)
     # must never be read back and cut by blocks again.
@@ -250,6 +258,16 @@ def body_html(reader: ReaderContext, ref: ArticleRef, body: Body, full: bool) ->
     if full and rest:
         html += f'<div class="{PAYWALLED_CLASS}">{"".join(rest)}</div>'
     return html
+
+
+def reader_menu_html(request, frame: Frame) -> str:
+    """The site header's menu for this reader: the frame's own for a reader with no
+    identity (the same for all of them), else rendered now, for this request only (their
+    name, whether they subscribe, a sign-out form with their CSRF token)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return frame.anonymous_reader
+    return render_to_string(READER_MENU, request=request)
 
 
 def meter_notice_html(decision) -> str:
@@ -310,6 +328,7 @@ def article_response(
         decision = article_decision(reader, ref)
     frame, body, related = pieces_for(request, page_loader, ref, view)
     fill = {
+        "reader": lambda: reader_menu_html(request, frame),
         "related": lambda: related,
         "meter_notice": lambda: meter_notice_html(decision),
         "banners": lambda: banners_html(request, reader),
@@ -320,8 +339,10 @@ def article_response(
     for index, part in enumerate(frame.parts):
         out.append(fill[part]() if index % 2 else part)
     response = HttpResponse("".join(out))
-    if ref.access != "free":
+    # The header depends on whether the reader is signed in: one who is gets their own.
+    patch_vary_headers(response, ["Cookie"])
+    user = getattr(request, "user", None)
+    if ref.access != "free" or (user is not None and user.is_authenticated):
         # What this response holds depends on who asked: no shared cache may keep it.
         patch_cache_control(response, private=True)
-        patch_vary_headers(response, ["Cookie"])
     return response

@@ -113,6 +113,27 @@ class ChangeEmailForm(AccessibleErrorsMixin, forms.Form):
         return email
 
 
+class DisplayNameForm(AccessibleErrorsMixin, forms.ModelForm):
+    """The name the site's header shows for the account (empty: the e-mail address)."""
+
+    class Meta:
+        model = get_user_model()
+        fields = ["display_name"]
+        labels = {"display_name": _("Display name")}
+        help_texts = {
+            "display_name": _(
+                "How the site names you in its header. Leave it empty to see "
+                "your e-mail address there."
+            )
+        }
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        if commit:
+            user.save(update_fields=["display_name"])  # nothing else of a stale instance
+        return user
+
+
 class PasswordResetForm(AccessibleErrorsMixin, auth_forms.PasswordResetForm):
     """Django's reset, with the e-mail queued rather than sent in the request (Django's
     send_mail would also swallow a mail-server error). An address without an active account

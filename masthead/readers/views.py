@@ -265,7 +265,20 @@ def resend_verification(request):
 @cache_control(private=True)  # the reader's plan and payments, whatever the middleware does
 @login_required
 def account(request):
-    return render(request, "readers/account.html")
+    name_form = forms.DisplayNameForm(instance=request.user)
+    return render(request, "readers/account.html", {"name_form": name_form})
+
+
+@cache_control(private=True)
+@login_required
+@require_POST
+def change_display_name(request):
+    form = forms.DisplayNameForm(request.POST, instance=request.user)
+    if not form.is_valid():
+        return render(request, "readers/account.html", {"name_form": form}, status=400)
+    form.save()
+    messages.info(request, _("Your display name is saved."))
+    return redirect("readers:account")
 
 
 @cache_control(private=True)  # shows the reader's address
