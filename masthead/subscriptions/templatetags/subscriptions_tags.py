@@ -53,6 +53,23 @@ def paywall_offers(context, limit=2):
     return [describe(info) for info in offers_for(user, clock.now(), limit=limit)]
 
 
+def story_title(path: str) -> str:
+    """The title of the live page at this site path ("/world/a-story/"), or "" when it is
+    not one (a section, a page since unpublished, anything with a query)."""
+    if not path or not path.startswith("/") or "?" in path:
+        return ""
+    from wagtail.models import Page, Site
+
+    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    if site is None:
+        return ""
+    url_path = site.root_page.url_path + path.lstrip("/")
+    if not url_path.endswith("/"):
+        url_path += "/"
+    found = Page.objects.live().filter(url_path=url_path).values_list("title", flat=True).first()
+    return found or ""
+
+
 def describe_checkout(checkout) -> dict:
     """A checkout as its pages show it: the terms and the amount stored on the row."""
     offer, plan = checkout.offer, checkout.plan
@@ -63,6 +80,7 @@ def describe_checkout(checkout) -> dict:
         "schedule": schedule_text(plan.terms(), terms, ngettext),
         "amount": Money(checkout.amount, checkout.currency),
         "next": checkout.next_path,
+        "story_title": story_title(checkout.next_path),
     }
 
 

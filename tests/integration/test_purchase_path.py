@@ -1,0 +1,157 @@
+"""The purchase path without dead ends, on the offline test provider: any plan at full price
+as well as any offer, straight to the payment page, the story kept from the paywall through
+sign-up and checkout to the thank-you page, and a page with other ways on wherever a
+reader cannot buy."""
+
+from datetime import datetime
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+
+from masthead.subscriptions.models import Checkout, PaymentEvent, Subscription
+from tests.integration.subscription_factories import (
+    NOW,
+    TOKYO,
+    make_intro,
+    make_plan,
+    make_reader,
+    make_trial,
+    reads_in_full,
+)
+
+pytestmark = pytest.mark.django_db
+
+PAYS = "4242 4242 4242 4242"
+
+
+@pytest.fixture
+def catalogue(db):
+    monthly = make_plan(name="Digital", slug="digital", price="17.00")
+    yearly = make_plan(name="Digital yearly", slug="digital-yearly", price="170.00", interval="year")
+    return {
+        "monthly": monthly,
+        "yearly": yearly,
+        "dollar": make_intro(monthly, NOW, "0.99", 1, name="Dollar"),
+        "trial": make_trial(monthly, NOW, 14, name="Trial"),
+    }
+
+
+def soup(response):
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def main_links(response) -> dict[str, str]:
+    return {" ".join(a.get_text().split()): a["href"] for a in soup(response).select("main a")}
+
+
+def test_a_yearly_plan_is_bought_at_full_price_and_the_thank_you_page_leads_back_to_the_story(
+    exclusive, catalogue, client, reader, at
+):
+    story = exclusive.url
+    # when a signed-in reader presses the yearly plan's buy button under a story
+    response = client.get(f"/subscribe/plan/digital-yearly/?next={story}")
+    # then they are on the payment page at once, for the plan's own price
+    assert response.status_code == 302
+    assert response.url.startswith("/subscribe/checkout/")
+    checkout = Checkout.objects.get(user=reader)
+    assert (checkout.offer, checkout.plan, checkout.amount) == (
+        None,
+        catalogue["yearly"],
+        Decimal("170.00"),
+    )
+    assert checkout.next_path == story
+    page = client.get(response.url)
+    assert "Pay $170 today" in soup(page).get_text()
+    # and a second press finds the same checkout
+    assert client.get(f"/subscribe/plan/digital-yearly/?next={story}").url == response.url
+    assert Checkout.objects.count() == 1
+    # when they pay
+    done = client.post(response.url, {"number": PAYS})
+    thanks = client.get(done.url)
+    # then a year's subscription starts at full price, and they read the story in full
+    subscription = Subscription.objects.get(user=reader)
+    assert (subscription.status, subscription.offer) == ("active", None)
+    assert subscription.current_period_end == datetime(2027, 10, 15, 12, tzinfo=TOKYO)
+    assert PaymentEvent.objects.get(user=reader).amount == Decimal("170.00")
+    assert reads_in_full(client, exclusive)
+    # and the thank-you page's first choice is the story, by its headline; the account second
+    links = main_links(thanks)
+    assert links[f"Continue reading: {exclusive.title}"] == story
+    assert links["Your account"] == "/account/"
+    assert soup(thanks).select("main a.button")[0]["href"] == story
+
+
+def test_a_plan_is_refused_to_a_subscriber_with_the_ways_on(catalogue, client, reader, at):
+    client.post(
+        client.get("/subscribe/plan/digital/").url,
+        {"number": PAYS},
+    )
+    response = client.get("/subscribe/plan/digital-yearly/?next=/world/")
+    assert response.status_code == 200
+    links = main_links(response)
+    assert "/account/" in links.values()
+    assert links["Back to the story"] == "/world/"
+    assert Checkout.objects.count() == 1
+
+
+def test_a_reader_without_an_account_is_sent_to_create_one_and_back(catalogue, client, at):
+    response = client.get("/subscribe/plan/digital/?next=/world/a-story/")
+    assert response.status_code == 302
+    target = urlsplit(response.url)
+    assert target.path == "/account/sign-up/"
+    back = parse_qs(target.query)["next"][0]
+    assert back == "/subscribe/plan/digital/?next=%2Fworld%2Fa-story%2F"
+    # the sign-up page keeps it, and offers sign-in (with it) to readers who have an account
+    page = client.get(response.url)
+    assert soup(page).select_one("input[name=next]")["value"] == back
+    sign_in = soup(page).select_one("main a[href^='/account/sign-in/']")["href"]
+    assert parse_qs(urlsplit(sign_in).query)["next"][0] == back
+    assert not Checkout.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "foreign", ["https://evil.example/", "//evil.example/story/", "javascript:alert(1)"]
+)
+def test_a_next_to_another_site_is_dropped(catalogue, client, reader, at, foreign):
+    response = client.get("/subscribe/plan/digital/", {"next": foreign})
+    assert response.status_code == 302
+    assert Checkout.objects.get().next_path == ""
+    thanks = client.get(client.post(response.url, {"number": PAYS}).url)
+    assert all("evil" not in href for href in main_links(thanks).values())
+
+
+def test_a_paid_offer_goes_straight_to_the_payment_page(catalogue, client, reader, at):
+    response = client.get(f"/subscribe/{catalogue['dollar'].pk}/?next=/world/")
+    assert response.url.startswith("/subscribe/checkout/")
+    assert Checkout.objects.get().next_path == "/world/"
+    assert Checkout.objects.get().amount == Decimal("0.99")
+
+
+def test_a_free_trial_asks_once_then_returns_to_the_story(exclusive, catalogue, client, reader, at):
+    url = f"/subscribe/{catalogue['trial'].pk}/?next={exclusive.url}"
+    page = client.get(url)
+    assert page.status_code == 200
+    text = " ".join(soup(page).get_text().split())
+    assert "14 days free, then $17 a month" in text
+    assert "Start my free trial" in text
+    # a real choice: start it, go back to the story, or see the other offers
+    assert exclusive.url in main_links(page).values()
+    assert not Subscription.objects.exists()
+    response = client.post(url)
+    assert response.status_code == 302
+    assert response.url == exclusive.url
+    assert Subscription.objects.get(user=reader).status == "trialing"
+    assert reads_in_full(client, exclusive)
+
+
+def test_a_used_trial_is_refused_with_the_other_offers(catalogue, client, at):
+    reader = make_reader()
+    client.force_login(reader)
+    client.post(f"/subscribe/{catalogue['trial'].pk}/")
+    Subscription.objects.filter(user=reader).update(status="expired")
+    response = client.get(f"/subscribe/{catalogue['trial'].pk}/")
+    assert response.status_code == 200
+    assert "not available for your account" in soup(response).get_text()
+    assert any(href.startswith("/subscribe/") for href in main_links(response).values())
