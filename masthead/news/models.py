@@ -31,8 +31,10 @@ from . import routing
 from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
 from .forms import ArticlePageForm
+from .images import SHARE_IMAGE
 from .paragraphs import split_paragraphs
 from .rendering import PAYWALLED_CLASS, ArticleRef, article_response, teaser_split
+from .renditions import rendition_or_none
 from .share import share_links
 from .structured_data import ArticleFacts, Person, news_article, to_script_json
 
@@ -406,9 +408,9 @@ class ArticlePage(RoutablePageMixin, Page):
         context = self.get_context(request)
         url = request.build_absolute_uri(self.get_url(request))
         og_image_url = None
-        if self.lead_image:
-            rendition = self.lead_image.get_rendition("fill-1200x630")
-            og_image_url = request.build_absolute_uri(rendition.url)
+        share_image = rendition_or_none(self.lead_image, SHARE_IMAGE) if self.lead_image else None
+        if share_image is not None:
+            og_image_url = request.build_absolute_uri(share_image.url)
         topics = list(self.topics.all())
         context.update(
             canonical_url=url,

@@ -296,6 +296,9 @@ MASTHEAD_NOTICE_LOOKBACK_DAYS = int(os.environ.get("MASTHEAD_NOTICE_LOOKBACK_DAY
 # the bench set it; production settings refuse those conveniences without it, and
 # `check --deploy` names each one it finds (masthead.E022, E023, E031).
 MASTHEAD_DEMO = env_bool("MASTHEAD_DEMO", False)
+# `load_demo` makes every rendition its pages show ahead (masthead.demo.renditions; about
+# a second of CPU per article). The tests turn it off except where they test it.
+MASTHEAD_DEMO_RENDITIONS = env_bool("MASTHEAD_DEMO_RENDITIONS", True)
 # Who takes payments: "stripe", or "test" (offline: card 4242… pays; the default, which
 # production settings accept only with MASTHEAD_DEMO), or a dotted path.
 MASTHEAD_PAYMENT_PROVIDER = os.environ.get("MASTHEAD_PAYMENT_PROVIDER") or "test"

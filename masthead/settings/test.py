@@ -34,6 +34,9 @@ MASTHEAD_TEST_REDIS_DB = 15 - _XDIST_WORKER
 # Tests load the demo (load_demo) and pay with the test provider; the refusals without it are
 # tested with overrides (tests/integration/test_production_defaults.py).
 MASTHEAD_DEMO = True
+# Renditions are made when a page first shows them; tests/integration/test_images.py turns
+# load_demo's on.
+MASTHEAD_DEMO_RENDITIONS = False
 # Tests clear the cache between (and inside) tests; each must see that at once.
 # tests/integration/test_generation_tokens.py covers the production setting.
 MASTHEAD_GENERATION_LOCAL_SECONDS = 0

@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from masthead.demo.accounts import demo_password
 from masthead.demo.guard import require_demo
 from masthead.demo.loader import load_demo
+from masthead.demo.renditions import make_renditions
 
 
 class Command(BaseCommand):
@@ -14,6 +16,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         require_demo("load_demo")
         report = load_demo()
+        if settings.MASTHEAD_DEMO_RENDITIONS:
+            make_renditions(self.stdout.write)
         if report.created:
             self.stdout.write(f"Created {len(report.created)} objects.")
         else:

@@ -1,0 +1,28 @@
+"""Renditions made ahead: every picture the demo's pages show of each article's lead image
+(the specs in masthead.news.images, the same the templates use), so that the first visitor
+of each page does not wait for Pillow. Safe to run again: existing renditions are kept."""
+
+from collections.abc import Callable
+
+from wagtail.images import get_image_model
+
+from masthead.news.images import lead_image_specs
+from masthead.news.models import ArticlePage
+from masthead.news.renditions import renditions_or_none
+
+
+def make_renditions(progress: Callable[[str], None] = lambda line: None) -> int:
+    """Makes the renditions of every article's lead image; returns how many images have all
+    of them. `progress` gets a line per image."""
+    specs = lead_image_specs()
+    images = get_image_model().objects.filter(
+        pk__in=ArticlePage.objects.filter(lead_image__isnull=False).values("lead_image")
+    )
+    images = list(images.order_by("pk"))
+    done = 0
+    for number, image in enumerate(images, start=1):
+        made = renditions_or_none(image, specs) is not None
+        done += made
+        state = f"{len(specs)} renditions" if made else "original file missing, skipped"
+        progress(f"Renditions {number}/{len(images)}: {image.title} ({state})")
+    return done
