@@ -3,6 +3,7 @@ environment, so one code base serves the demo, the tests and production."""
 
 import copy
 import os
+from email.utils import formataddr
 from pathlib import Path
 
 import dj_database_url
@@ -313,9 +314,12 @@ STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
 # Wagtail
 MASTHEAD_SITE_NAME = os.environ.get("MASTHEAD_SITE_NAME", "The Meridian Ledger")
 WAGTAIL_SITE_NAME = MASTHEAD_SITE_NAME
-# Readers see the publication as the sender; set the address to one of your domain's.
-DEFAULT_FROM_EMAIL = os.environ.get(
-    "DEFAULT_FROM_EMAIL", f'"{MASTHEAD_SITE_NAME}" <no-reply@localhost>'
+# Readers see the publication as the sender: a name (the publication's by default) and an
+# address of your domain. `check --deploy` refuses a placeholder address (masthead.E040).
+MASTHEAD_MAIL_FROM_NAME = os.environ.get("MASTHEAD_MAIL_FROM_NAME") or MASTHEAD_SITE_NAME
+MASTHEAD_MAIL_FROM_ADDRESS = os.environ.get("MASTHEAD_MAIL_FROM_ADDRESS", "no-reply@localhost")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or formataddr(
+    (MASTHEAD_MAIL_FROM_NAME, MASTHEAD_MAIL_FROM_ADDRESS)
 )
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}

@@ -29,7 +29,9 @@ PAYS = "4242 4242 4242 4242"
 @pytest.fixture
 def catalogue(db):
     monthly = make_plan(name="Digital", slug="digital", price="17.00")
-    yearly = make_plan(name="Digital yearly", slug="digital-yearly", price="170.00", interval="year")
+    yearly = make_plan(
+        name="Digital yearly", slug="digital-yearly", price="170.00", interval="year"
+    )
     return {
         "monthly": monthly,
         "yearly": yearly,
