@@ -237,7 +237,9 @@ def verify_email(request, token):
     if verified.first:
         actions.send_welcome(user=user)
     if signs_in and next_url:
-        messages.info(request, _("Thank you: your e-mail address is confirmed."))
+        # Straight on to the page the reader signed up from (a checkout, a story), with no
+        # flash message: a story's frame is shared and shows none, and one left pending
+        # would pop up later on an unrelated page. Being signed in there says it worked.
         return _sign_in(request, user, user.email, next_url)
     context = {
         "verified_email": user.email,

@@ -157,3 +157,19 @@ def test_a_used_trial_is_refused_with_the_other_offers(catalogue, client, at):
     assert response.status_code == 200
     assert "not available for your account" in soup(response).get_text()
     assert any(href.startswith("/subscribe/") for href in main_links(response).values())
+
+
+def test_no_message_is_left_to_pop_up_later_on_the_account_page(exclusive, catalogue, client, at):
+    reader = make_reader()
+    client.force_login(reader)
+    # a trial started from a story lands on the story (a shared frame that shows no messages)
+    client.post(f"/subscribe/{catalogue['trial'].pk}/?next={exclusive.url}")
+    client.get(exclusive.url)
+    # so nothing waits for the next page that shows messages
+    assert not soup(client.get("/account/")).select(".form-messages")
+    # while a trial started from nowhere says so on the page it lands on, once
+    client.force_login(make_reader())
+    landed = client.post(f"/subscribe/{catalogue['trial'].pk}/", follow=True)
+    assert landed.redirect_chain[-1][0] == "/account/"
+    assert "Your free trial has started" in soup(landed).select_one(".form-messages").get_text()
+    assert not soup(client.get("/account/")).select(".form-messages")
