@@ -6,6 +6,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from masthead.access.teaser import MIN_PARAGRAPHS, PARAGRAPH, too_short
 
+from .dashboard import NewsroomPanel
 from .models import Access, ArticlePage, Author, Sponsor
 
 
@@ -42,3 +43,8 @@ def warn_when_too_short_for_a_teaser(request, page):
             f"paywalled article needs at least {MIN_PARAGRAPHS} paragraphs to show a teaser "
             f"(the teaser is never more than half of them); or make it free.",
         )
+
+
+@hooks.register("construct_homepage_panels")
+def newsroom_panel(request, panels):
+    panels.append(NewsroomPanel(request))

@@ -5,9 +5,11 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from masthead.core.dashboard import NEWSROOM_FIGURES
 from masthead.core.permissions import ViewOnlyPermissionPolicy
 
 from . import admin_views
+from .dashboard import NewSubscribersFigure
 from .models import Offer, Plan, Subscription
 
 register_permission_policy(Subscription, ViewOnlyPermissionPolicy(Subscription))
@@ -68,3 +70,9 @@ def test_payment_button(snippet, user, next_url=None):
             icon_name="tag",
             priority=50,
         )
+
+
+@hooks.register(NEWSROOM_FIGURES)
+def new_subscribers_figure(request, day, figures):
+    """The newsroom panel on the dashboard shows how many readers subscribed today."""
+    figures.append(NewSubscribersFigure(request, day))
