@@ -1109,3 +1109,49 @@ def test_a_full_refund_for_a_subscription_that_already_ended_is_recorded_without
     assert fake.canceled == []
     refunds = PaymentEvent.objects.filter(kind="refunded").values_list("amount", flat=True)
     assert list(refunds) == [Decimal("0.99")]
+
+
+# A plan at full price
+
+
+def test_a_plan_at_full_price_is_the_recurring_price_alone_and_returns_to_the_story(
+    fake, catalogue, client, reader, at, exclusive
+):
+    plan = catalogue["plan"]
+    # when a reader presses the plan's buy button under a story (GET, twice)
+    first = client.get(f"/subscribe/plan/{plan.slug}/?next={exclusive.url}")
+    second = client.get(f"/subscribe/plan/{plan.slug}/?next={exclusive.url}")
+    # then both go straight to the one Stripe session, priced at the plan's own price
+    assert first.url == second.url == "https://checkout.stripe.com/c/pay/cs_test_1"
+    checkout = Checkout.objects.get()
+    assert (checkout.offer, checkout.amount, checkout.next_path) == (
+        None,
+        Decimal("12.00"),
+        exclusive.url,
+    )
+    call = fake.session_calls[0]
+    prices = [fake.prices[item["price"].removeprefix("price_")] for item in call["line_items"]]
+    assert [(p["unit_amount"], p["interval"]) for p in prices] == [(1200, "month")]
+    assert "trial_end" not in call["subscription_data"]
+    # backing out of Stripe's page leads to the offers, keeping the story
+    assert (
+        call["cancel_url"]
+        == f"http://testserver/subscribe/?next={exclusive.url.replace('/', '%2F')}"
+    )
+    # when Stripe reports the paid checkout
+    fake.subscription(period_end=FIRST_END, status="active", checkout=str(checkout.public_id))
+    ids = {
+        "checkout": str(checkout.public_id),
+        "subscription": "sub_test_1",
+        "customer": "cus_test_1",
+        "invoice": "in_test_first",
+    }
+    assert completed(client, ids).status_code == 200
+    # then a full-price subscription runs, and the return page leads back to the story first
+    subscription = Subscription.objects.get(user=reader)
+    assert (subscription.status, subscription.offer) == ("active", None)
+    assert PaymentEvent.objects.get().amount == Decimal("12.00")
+    back = client.get(f"/subscribe/stripe/return/{checkout.public_id}/")
+    first_button = BeautifulSoup(back.content, "html.parser").select("main a.button")[0]
+    assert first_button["href"] == exclusive.url
+    assert reads_in_full(client, exclusive)

@@ -112,7 +112,16 @@ class Provider(PaymentProvider):
     def checkout_url(self, checkout: Checkout) -> str:
         return checkout.provider_url
 
-    def create_checkout(self, *, reader, offer, idempotency_key: str, now: datetime) -> Checkout:
+    def create_checkout(
+        self,
+        *,
+        reader,
+        idempotency_key: str,
+        now: datetime,
+        offer=None,
+        plan=None,
+        next_path: str = "",
+    ) -> Checkout:
         """One Checkout row (the base class) and one Stripe session for it. Stripe is called
         with no transaction open, under an idempotency key made from the row and with
         parameters made from the row, so a double click, or a retry after Stripe failed,
@@ -121,7 +130,12 @@ class Provider(PaymentProvider):
         ProviderUnavailable, the row left open without a session for the retry (nothing was
         charged, nothing granted)."""
         checkout = super().create_checkout(
-            reader=reader, offer=offer, idempotency_key=idempotency_key, now=now
+            reader=reader,
+            offer=offer,
+            plan=plan,
+            idempotency_key=idempotency_key,
+            now=now,
+            next_path=next_path,
         )
         row = Checkout.objects.select_related("plan", "offer", "user").get(pk=checkout.pk)
         if row.state == Checkout.State.PAID:
