@@ -291,7 +291,19 @@ class ArticlePage(RoutablePageMixin, Page):
         FieldPanel("series"),
         TitleFieldPanel("title", heading="Headline", placeholder="Headline*"),
         MultiFieldPanel([FieldPanel("deck"), FieldPanel("deck_second")], heading="Decks"),
-        MultiFieldPanel([FieldPanel("access"), FieldPanel("sponsor")], heading="Access"),
+        MultiFieldPanel(
+            [
+                FieldPanel(
+                    "access",
+                    help_text="Free: everyone reads it all. Metered: readers without a "
+                    "subscription read it in full while their monthly free articles last, "
+                    "then see the teaser. Subscribers only: everyone else sees the teaser "
+                    "(the first paragraphs) and the offers.",
+                ),
+                FieldPanel("sponsor"),
+            ],
+            heading="Access",
+        ),
         MultiFieldPanel(
             [
                 FieldPanel("lead_image"),

@@ -243,3 +243,14 @@ def test_the_editor_role_as_other_code_checks_it(editor):
     assert not editor.has_perm("subscriptions.view_plan")
     assert not editor.has_perm("subscriptions.view_subscription")
     assert not editor.has_perm("access.change_metersettings")
+
+
+def test_access_comes_near_the_top_with_help_text(site, editor_client):
+    html = editor_client.get(f"/admin/pages/add/news/articlepage/{site['world'].pk}/")
+    html = html.content.decode()
+    access = html.index('data-contentpath="access"')
+    assert (
+        html.index('data-contentpath="deck"') < access < html.index('data-contentpath="lead_image"')
+    )
+    help_text = html.index("Metered: readers without a subscription read it in full")
+    assert access < help_text < html.index('data-contentpath="sponsor"')
