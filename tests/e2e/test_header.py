@@ -173,3 +173,16 @@ def test_the_menu_works_without_javascript(new_page, live_server, publication):
     header(page).get_by_role("button", name="Sign out").click()
     page.wait_for_url(live_server.url + "/")
     expect(header(page).get_by_role("link", name="Sign in")).to_be_visible()
+
+
+def test_on_a_phone_the_headline_is_on_the_first_screen(new_page, live_server, publication):
+    # given an anonymous reader on a phone, with the meter notice shown
+    page = new_page(viewport={"width": 390, "height": 844})
+    page.goto(live_server.url + publication.lead.url)
+    expect(page.locator(".meter-notice")).to_be_visible()
+    # then the headline and the share-and-print row are on the first screen
+    headline = page.get_by_role("heading", level=1).bounding_box()
+    assert headline["y"] + headline["height"] <= 844
+    share = page.get_by_role("navigation", name="Share this article")
+    expect(share.get_by_role("link", name="Print")).to_be_in_viewport()
+    assert_nothing_overflows(page)
