@@ -9,7 +9,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 APT_GET := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 
 .PHONY: install demo test lint check pytest pytest-sqlite pytest-postgres chromium bench clean \
-	prod-up prod-down prod-status prod-clean system-test soak
+	prod-up prod-down prod-status prod-clean system-test soak screenshots audit
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,16 @@ test: lint check pytest system-test
 
 bench: install
 	bench/hotpath
+
+# Review aids on a running demo (`make demo` in another shell), outside `make test`: full-page
+# screenshots into var/screenshots/, and Lighthouse 12 and axe scores (docs/review.md).
+BASE ?= http://127.0.0.1:$(PORT)
+
+screenshots: install chromium
+	$(BIN)/python tools/screenshots.py $(BASE)
+
+audit: install chromium
+	$(BIN)/python tools/audit.py $(BASE)
 
 # The production topology on this machine (nginx :8080, granian :8001 and :8002, its own
 # PostgreSQL :5433 and Redis :6380), state under var/prod/. See docs/production.md.
