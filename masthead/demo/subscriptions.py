@@ -23,14 +23,28 @@ PLANS = [
     {"slug": "digital-yearly", "name": "Digital, yearly", "price": "170.00", "interval": "year"},
 ]
 OFFERS = [
-    # (name, plan slug, fields)
-    ("A dollar for the first month", "digital", {"intro_price": "0.99", "intro_periods": 1}),
-    ("Three months for nine", "digital", {"intro_price": "9.00", "intro_periods": 3}),
-    ("Fourteen days free", "digital", {"trial_days": 14, "eligibility": "new"}),
+    # (name, plan slug, fields). The paywall shows each reader the first three they may
+    # take by paywall position: a new reader the dollar, the nine and the trial; a lapsed
+    # one the comeback price first.
+    (
+        "A dollar for the first month",
+        "digital",
+        {"intro_price": "0.99", "intro_periods": 1, "paywall_position": 2},
+    ),
+    (
+        "Three months for nine",
+        "digital",
+        {"intro_price": "9.00", "intro_periods": 3, "paywall_position": 3},
+    ),
+    (
+        "Fourteen days free",
+        "digital",
+        {"trial_days": 14, "eligibility": "new", "paywall_position": 4},
+    ),
     (
         "Welcome back: three months for six",
         "digital",
-        {"intro_price": "6.00", "intro_periods": 3, "eligibility": "lapsed"},
+        {"intro_price": "6.00", "intro_periods": 3, "eligibility": "lapsed", "paywall_position": 1},
     ),
 ]
 

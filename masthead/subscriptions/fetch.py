@@ -13,8 +13,18 @@ from masthead.access.policy import Subscription as Entitlement
 from masthead.core import clock
 from masthead.core.generations import forget_with_transaction
 
-from .models import Offer, PaymentEvent, Subscription, SubscriptionEvent
-from .offers import Money, OfferTerms, PlanTerms, ReaderHistory, best_offers
+from .models import Offer, PaymentEvent, Plan, Subscription, SubscriptionEvent
+from .offers import (
+    PAYWALL_LIMIT,
+    Money,
+    OfferTerms,
+    PlanTerms,
+    ReaderHistory,
+    YearlySaving,
+    best_offers,
+    paywall_offers,
+    yearly_saving,
+)
 
 
 def grace() -> timedelta:
@@ -119,6 +129,35 @@ def offers_for(user, now: datetime, limit: int | None = 2) -> list[OfferInfo]:
     history = reader_history(user, now=now)
     chosen = best_offers([(i.terms, i.plan) for i in infos.values()], history, now, limit=limit)
     return [infos[terms.key] for terms, _ in chosen]
+
+
+def paywall_offers_for(user, now: datetime, limit: int = PAYWALL_LIMIT) -> list[OfferInfo]:
+    """The offers the paywall panel shows this reader, in the editors' order
+    (`offers.paywall_offers`)."""
+    infos = {info.terms.key: info for info in current_offers(now)}
+    history = reader_history(user, now=now)
+    chosen = paywall_offers([(i.terms, i.plan) for i in infos.values()], history, now, limit)
+    return [infos[terms.key] for terms, _ in chosen]
+
+
+@dataclass(frozen=True)
+class PlanChoice:
+    """A plan as the offers page sells it: its slug (for its buy link), its terms, and for
+    a yearly plan what it saves against paying monthly."""
+
+    slug: str
+    terms: PlanTerms
+    saving: YearlySaving | None
+
+
+def plan_choices() -> list[PlanChoice]:
+    """Every plan on sale, cheapest first, each compared with the others."""
+    rows = list(Plan.objects.filter(active=True))
+    terms = [row.terms() for row in rows]
+    return [
+        PlanChoice(row.slug, own, yearly_saving(own, terms))
+        for row, own in zip(rows, terms, strict=True)
+    ]
 
 
 @dataclass(frozen=True)

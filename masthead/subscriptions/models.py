@@ -81,6 +81,16 @@ class Offer(models.Model):
         ],
         default=Eligibility.EVERYONE.value,
     )
+    paywall_position = models.PositiveSmallIntegerField(
+        "position in the paywall",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Where the paywall panel under a story shows this offer: 1 first, then 2, "
+        "3 and so on. Each reader sees the first three they may take (new or lapsed, one trial "
+        "per reader). Leave empty to keep the offer out of the paywall; the offers page lists "
+        "it either way.",
+    )
     active = models.BooleanField(default=True)
 
     panels = [
@@ -95,6 +105,7 @@ class Offer(models.Model):
         ),
         FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
         FieldPanel("eligibility"),
+        FieldPanel("paywall_position"),
         FieldPanel("active"),
     ]
 
@@ -129,6 +140,7 @@ class Offer(models.Model):
             intro_price=None if self.intro_price is None else Money(self.intro_price, currency),
             intro_periods=self.intro_periods,
             trial_days=self.trial_days,
+            paywall_position=self.paywall_position,
         )
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from masthead.core import clock, links
 
 from . import actions
-from .fetch import current_offers, offers_for, reader_history
+from .fetch import current_offers, grace, offers_for, plan_choices, reader_history
 from .models import Plan, Subscription
 from .offers import OfferKind, eligible
 from .payments import ProviderUnavailable, checkout_key, get_provider, provider_for
@@ -29,14 +29,29 @@ logger = logging.getLogger(__name__)
 
 
 def offers_page(request):
+    """Every offer this reader may take and every plan on sale, each with its buy button
+    (carrying on the story the reader came from, if any); a subscriber is shown the way to
+    manage theirs instead. The offers come first: they are the query the page cannot do
+    without."""
     now = clock.now()
     offers = [describe(info) for info in offers_for(request.user, now, limit=None)]
-    plans = [plan.terms() for plan in Plan.objects.filter(active=True)]
-    return render(
-        request,
-        "subscriptions/offers_page.html",
-        {"offers": offers, "plans": plans, "entitled": reader_history(request.user, now).entitled},
-    )
+    plans = plan_choices()
+    entitled = reader_history(request.user, now).entitled
+    context = {
+        "offers": offers,
+        "plans": plans,
+        "entitled": entitled,
+        "buy": not entitled,  # a subscriber gets the account page instead of buy buttons
+        "story": links.safe_next(request, request.GET.get("next")),
+        # Said once for the page: what any plan on sale gives.
+        "benefits": {
+            "web": any(plan.terms.web for plan in plans),
+            "apps": any(plan.terms.apps for plan in plans),
+            "differ": len({(plan.terms.web, plan.terms.apps) for plan in plans}) > 1,
+        },
+        "grace_days": grace().days,
+    }
+    return render(request, "subscriptions/offers_page.html", context)
 
 
 def _story(request) -> str:

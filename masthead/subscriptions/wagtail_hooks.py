@@ -27,7 +27,15 @@ class OfferViewSet(SnippetViewSet):
     model = Offer
     icon = "pick"
     menu_label = "Offers"
-    list_display = ["name", "plan", "starts_at", "ends_at", "eligibility", "active"]
+    list_display = [
+        "name",
+        "plan",
+        "starts_at",
+        "ends_at",
+        "eligibility",
+        "paywall_position",
+        "active",
+    ]
     list_filter = ["eligibility", "active"]
 
 

@@ -30,12 +30,17 @@ OCTOBER_END = datetime(2026, 11, 1, tzinfo=TOKYO)  # ends at midnight: last day 
 @pytest.fixture
 def catalogue(db):
     plan = make_plan(name="Digital", price="12.00")
+    # placed in the paywall: the trial, the dollar, the comeback, the nine
     return {
         "plan": plan,
-        "dollar": make_intro(plan, NOW, "0.99", 1, name="Dollar", ends_at=OCTOBER_END),
-        "nine": make_intro(plan, NOW, "9", 3, name="Nine", ends_at=OCTOBER_END),
-        "comeback": make_intro(plan, NOW, "5", 2, name="Comeback", eligibility="lapsed"),
-        "trial": make_trial(plan, NOW, 14, name="Trial"),
+        "dollar": make_intro(
+            plan, NOW, "0.99", 1, name="Dollar", ends_at=OCTOBER_END, paywall_position=2
+        ),
+        "nine": make_intro(plan, NOW, "9", 3, name="Nine", ends_at=OCTOBER_END, paywall_position=4),
+        "comeback": make_intro(
+            plan, NOW, "5", 2, name="Comeback", eligibility="lapsed", paywall_position=3
+        ),
+        "trial": make_trial(plan, NOW, 14, name="Trial", paywall_position=1),
     }
 
 
@@ -52,7 +57,7 @@ def panel(body):
 
 def offer_headlines(body):
     soup = BeautifulSoup(body, "html.parser")
-    return [h.get_text(strip=True) for h in soup.select(".paywall .offer__headline")]
+    return [h.get_text(strip=True) for h in soup.select(".paywall .choice__headline")]
 
 
 def signed_in(client, reader):
@@ -92,7 +97,11 @@ def test_a_trial_that_ended_unpaid_shows_the_trial_expired_panel_with_offers(
     # then they get the teaser and the trial-expired panel, with offers for lapsed readers
     assert FULL_TEXT not in body
     assert "Your trial period has expired" in panel(body)
-    assert offer_headlines(body) == ["Try 1 month for $0.99", "Try 2 months for $5"]
+    assert offer_headlines(body) == [
+        "Try 1 month for $0.99",
+        "Try 2 months for $5",
+        "Try 3 months for $9",
+    ]
     assert "Already a subscriber? Sign in" not in panel(body)
     assert "See all offers and subscribe" in panel(body)
 
@@ -126,7 +135,11 @@ def test_a_cancelled_subscription_reads_to_the_period_end_then_shows_access_expi
     assert FULL_TEXT not in body
     assert f"Your full access to {settings.MASTHEAD_SITE_NAME} has expired" in panel(body)
     assert "Try 14 days free" not in body
-    assert offer_headlines(body) == ["Try 1 month for $0.99", "Try 2 months for $5"]
+    assert offer_headlines(body) == [
+        "Try 1 month for $0.99",
+        "Try 2 months for $5",
+        "Try 3 months for $9",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -153,14 +166,16 @@ def test_past_due_reads_within_the_grace_period_only(
         assert f"Your full access to {settings.MASTHEAD_SITE_NAME} has expired" in panel(body)
 
 
-def test_the_paywall_shows_at_most_the_two_best_offers_the_reader_may_take(
-    exclusive, catalogue, client, at
-):
-    # an anonymous reader is new: the free trial and the $0.99 month beat $9 for 3 months,
-    # and the offer for lapsed readers is not theirs
+def test_the_paywall_shows_the_placed_offers_the_reader_may_take(exclusive, catalogue, client, at):
+    # an anonymous reader is new: the offer for lapsed readers is not theirs
     body = page(client, exclusive)
-    assert offer_headlines(body) == ["Try 14 days free", "Try 1 month for $0.99"]
-    assert "Offer ends October 31st" in panel(body)
+    assert offer_headlines(body) == [
+        "Try 14 days free",
+        "Try 1 month for $0.99",
+        "Try 3 months for $9",
+    ]
+    assert "These offers end October 31st." in panel(body)
+    assert "Offer ends" not in panel(body)
     assert "Already a subscriber? Sign in" in panel(body)
 
 
@@ -176,16 +191,17 @@ def test_the_offers_page_lists_current_offers_with_their_terms(catalogue, client
     response = client.get("/subscribe/")
     assert response.status_code == 200
     soup = BeautifulSoup(response.content, "html.parser")
-    offers = [" ".join(o.get_text().split()) for o in soup.select(".offer")]
-    assert offers[0].startswith("Try 14 days free 14 days free, then $12 a month")
-    assert offers[1].startswith(
-        "Try 1 month for $0.99 $0.99 for the first month, then $12 a month Offer ends October 31st"
-    )
+    offers = [" ".join(o.get_text().split()) for o in soup.select(".choice--offer")]
+    assert offers[0].startswith("Try 14 days free Full access, no card needed.")
+    text = " ".join(soup.get_text().split())
+    assert "These offers end October 31st." in text  # once: they all end that day
+    assert "Offer ends" not in text
+    assert offers[1].startswith("Try 1 month for $0.99 $0.99 for the first month, then $12 a month")
     assert offers[2].startswith("Try 3 months for $9 $9 for the first 3 months, then $12 a month")
     assert len(offers) == 3  # the lapsed readers' offer is not for a new reader
     assert "Read all stories with unlimited access" in response.content.decode()
     assert "Use our mobile and tablet apps" in response.content.decode()
-    links = [a["href"] for a in soup.select(".offer a.button")]
+    links = [a["href"] for a in soup.select(".choice--offer a.button")]
     assert f"/subscribe/{catalogue['dollar'].pk}/" in links
 
 

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django import template
 from django.utils import timezone
@@ -6,8 +7,8 @@ from django.utils.translation import ngettext
 
 from masthead.core import clock
 
-from ..fetch import OfferInfo, offers_for, subscriptions_for_account
-from ..offers import Money, headline, price_schedule, schedule_text
+from ..fetch import OfferInfo, paywall_offers_for, subscriptions_for_account
+from ..offers import PAYWALL_LIMIT, Money, OfferKind, headline, price_schedule, schedule_text
 
 register = template.Library()
 
@@ -26,6 +27,7 @@ def describe(info: OfferInfo) -> dict:
         "steps": price_schedule(info.plan, info.terms),
         "ends_on": last_day(info.terms.ends_at),
         "plan": info.plan,
+        "trial": info.terms.kind == OfferKind.FREE_TRIAL,
     }
 
 
@@ -44,13 +46,37 @@ def describe_plan(plan) -> dict:
 
 
 @register.simple_tag(takes_context=True)
-def paywall_offers(context, limit=2):
-    """The best offers for the reader in front of the paywall. Only the paywall panel loads
-    this, and the panel is rendered only for readers without full text, so entitled
-    readers pay no query for it."""
+def paywall_offers(context, limit=PAYWALL_LIMIT):
+    """The offers the editors put in the paywall, in their order, that the reader in front
+    of it may take. Only the paywall panel loads this, and the panel is rendered only for
+    readers without full text, so entitled readers pay no query for it."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    return [describe(info) for info in offers_for(user, clock.now(), limit=limit)]
+    return [describe(info) for info in paywall_offers_for(user, clock.now(), limit=limit)]
+
+
+@register.filter
+def common_end(offers):
+    """The last day of the offers in a list of two or more when it is one and the same
+    day, else None: then the list says "These offers end January 31st" once, instead of
+    under every offer."""
+    if len(offers) < 2 or any(not offer.get("ends_on") for offer in offers):
+        return None
+    if len({offer["ends_on"].date() for offer in offers}) != 1:
+        return None
+    return offers[0]["ends_on"]
+
+
+@register.simple_tag
+def with_next(url, next_path):
+    """`url` with ``next=<next_path>`` in its query (replacing one it had); `url` itself
+    when there is no page to come back to."""
+    if not next_path:
+        return url
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "next"]
+    query.append(("next", next_path))
+    return urlunsplit(parts._replace(query=urlencode(query, safe="/")))
 
 
 def story_title(path: str) -> str:
