@@ -203,7 +203,7 @@ def sign_up(request):
             actions.sign_up(
                 request, email=email, password=form.cleaned_data["password"], next_url=next_url
             )
-            response = render(request, "readers/sign_up_sent.html")
+            response = render(request, "readers/sign_up_sent.html", {"next": next_url})
             _set_signed_cookie(
                 response,
                 tokens.SIGN_UP_COOKIE,
