@@ -1,13 +1,16 @@
 """Reads the demo publication from the TOML files beside this module.
 
 Pure Python (no Django) so the files can be validated in a fast unit test; see
-content/ARTICLES.md for the format."""
+content/ARTICLES.md for the format. The files are typed with straight quotes; every text a
+reader sees is read through `typographic` (curly quotes, apostrophes and dashes)."""
 
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from .typography import typographic
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 NEWSROOM_ZONE = ZoneInfo("Asia/Tokyo")
@@ -60,6 +63,8 @@ class Catalogue:
     authors: list[dict]
     sponsors: list[dict]
     articles: list[Article] = field(default_factory=list)
+    # The publication's own pages (content/pages.toml): slug, title, footer link, body.
+    pages: list[dict] = field(default_factory=list)
 
 
 def parse_body(text: str) -> list[Block]:
@@ -69,15 +74,17 @@ def parse_body(text: str) -> list[Block]:
         if not lines:
             continue
         if lines[0].startswith("## "):
-            blocks.append(Block("subheading", lines[0][3:].strip()))
+            blocks.append(Block("subheading", typographic(lines[0][3:].strip())))
         elif lines[0].startswith(">"):
             quoted = [line.lstrip(">").strip() for line in lines]
             attribution = ""
             if quoted[-1].startswith("--"):
                 attribution = quoted.pop().lstrip("-").strip()
-            blocks.append(Block("pull_quote", " ".join(quoted), attribution))
+            blocks.append(
+                Block("pull_quote", typographic(" ".join(quoted)), typographic(attribution))
+            )
         else:
-            blocks.append(Block("paragraph", " ".join(lines)))
+            blocks.append(Block("paragraph", typographic(" ".join(lines))))
     return blocks
 
 
@@ -101,17 +108,17 @@ def parse_article(path: Path, section: str) -> Article:
         article = Article(
             slug=path.stem,
             section=section,
-            headline=data["headline"],
-            decks=list(data["decks"]),
+            headline=typographic(data["headline"]),
+            decks=[typographic(deck) for deck in data["decks"]],
             authors=list(data["authors"]),
             dateline=data["dateline"],
             published=_local(data["published"], path),
             updated=_local(data["updated"], path) if data.get("updated") else None,
             access=data["access"],
             topics=list(data["topics"]),
-            caption=data["caption"],
-            credit=data["credit"],
-            image_alt=data["image_alt"],
+            caption=typographic(data["caption"]),
+            credit=typographic(data["credit"]),
+            image_alt=typographic(data["image_alt"]),
             image_hue=int(data["image_hue"]),
             image_label=data["image_label"],
             body=parse_body(data["body"]),
@@ -129,12 +136,15 @@ def parse_article(path: Path, section: str) -> Article:
 
 def load_catalogue(content_dir: Path = CONTENT_DIR) -> Catalogue:
     data = tomllib.loads((content_dir / "catalogue.toml").read_text(encoding="utf-8"))
+    pages_file = content_dir / "pages.toml"
+    pages = tomllib.loads(pages_file.read_text(encoding="utf-8")) if pages_file.exists() else {}
     catalogue = Catalogue(
-        publication=data["publication"],
-        sections=data["sections"],
-        series=data["series"],
-        authors=data["authors"],
-        sponsors=data["sponsors"],
+        publication=_typographic_values(data["publication"], ("tagline",)),
+        sections=[_typographic_values(s, ("intro",)) for s in data["sections"]],
+        series=[_typographic_values(s, ("intro",)) for s in data["series"]],
+        authors=[_typographic_values(a, ("role", "bio")) for a in data["authors"]],
+        sponsors=[_typographic_values(s, ("disclosure",)) for s in data["sponsors"]],
+        pages=[_typographic_values(p, ("title",)) for p in pages.get("pages", [])],
     )
     for section in catalogue.sections:
         folder = content_dir / "articles" / section["slug"]
@@ -142,6 +152,11 @@ def load_catalogue(content_dir: Path = CONTENT_DIR) -> Catalogue:
             catalogue.articles.append(parse_article(path, section["slug"]))
     _check_references(catalogue)
     return catalogue
+
+
+def _typographic_values(entry: dict, keys: tuple[str, ...]) -> dict:
+    """`entry` with the prose under `keys` made typographic (names and slugs untouched)."""
+    return {key: typographic(value) if key in keys else value for key, value in entry.items()}
 
 
 def _check_references(catalogue: Catalogue) -> None:

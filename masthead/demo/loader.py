@@ -16,7 +16,9 @@ from masthead.news.models import (
     ArticleAuthor,
     ArticlePage,
     Author,
+    FooterSettings,
     HomePage,
+    InfoPage,
     SectionPage,
     SeriesIndexPage,
     SeriesPage,
@@ -25,7 +27,7 @@ from masthead.news.models import (
 
 from . import subscriptions
 from .accounts import STAFF, demo_password
-from .content import Article, Catalogue, load_catalogue
+from .content import Article, Catalogue, load_catalogue, parse_body
 from .images import lead_image
 from .roles import newsroom_editors
 
@@ -55,6 +57,7 @@ def load_demo(catalogue: Catalogue | None = None) -> Report:
     sponsors = {s["slug"]: _snippet(Sponsor, s, report) for s in catalogue.sponsors}
     for article in sorted(catalogue.articles, key=lambda a: a.published):
         _article(article, sections, series, authors, sponsors, report)
+    _info_pages(home, catalogue, report)
     _users(report)
     subscriptions.load(password=demo_password(), report=report)
     return report
@@ -171,6 +174,36 @@ def _article(article: Article, sections, series, authors, sponsors, report: Repo
     page.save_revision().publish()
     ArticlePage.objects.filter(pk=page.pk).update(first_published_at=article.published)
     report.add(f"article {article.slug}")
+
+
+def _info_pages(home: HomePage, catalogue: Catalogue, report: Report) -> None:
+    """About, Contact, Privacy and Terms, and the footer's links to them (a link an editor
+    has set already is kept)."""
+    footer = FooterSettings.for_site(home.get_site())
+    changed = False
+    for data in catalogue.pages:
+        page = InfoPage.objects.child_of(home).filter(slug=data["slug"]).first()
+        if page is None:
+            page = home.add_child(
+                instance=InfoPage(title=data["title"], slug=data["slug"], body=_rich_text(data))
+            )
+            page.save_revision().publish()
+            report.add(f"page {data['slug']}")
+        field_name = f"{data['footer']}_page"
+        if getattr(footer, f"{field_name}_id") is None:
+            setattr(footer, field_name, page)
+            changed = True
+    if changed:
+        footer.save()
+        report.add("footer links")
+
+
+def _rich_text(data: dict) -> str:
+    html = []
+    for block in parse_body(data["body"]):
+        tag = "h2" if block.kind == "subheading" else "p"
+        html.append(format_html("<{}>{}</{}>", tag, block.text, tag))
+    return "".join(html)
 
 
 def _users(report: Report) -> None:

@@ -10,8 +10,8 @@ class NewsConfig(AppConfig):
         """Cached article pieces and routes (news.rendering, news.routing) are forgotten when
         what readers see changes. An article's publish, unpublish, move or delete forgets its
         own route and the lists of articles; edits of what every page shows (other pages,
-        authors, sponsors, images, topics, sites, view restrictions, offers) forget
-        everything."""
+        authors, sponsors, images, topics, sites, view restrictions, offers, the footer's
+        settings) forget everything."""
         from django.apps import apps
         from django.db.models.signals import post_delete, post_save
         from taggit.models import Tag
@@ -27,7 +27,7 @@ class NewsConfig(AppConfig):
         from masthead.core.sites import forget_sites
 
         from .invalidation import page_changed, page_moved, page_renamed
-        from .models import Author, Sponsor
+        from .models import Author, FooterSettings, Sponsor
         from .rendering import invalidate_on_change
 
         for signal in (page_published, page_unpublished):
@@ -42,7 +42,9 @@ class NewsConfig(AppConfig):
             post_delete.connect(
                 page_changed, sender=model, dispatch_uid=f"news-cache-{model._meta.label}"
             )
-        watched = [Author, Sponsor, Tag, Site, PageViewRestriction, get_image_model()]
+        # FooterSettings: every page's footer links to the pages it chooses.
+        watched = [Author, Sponsor, FooterSettings, Tag, Site, PageViewRestriction]
+        watched.append(get_image_model())
         # The paywall panel cached for anonymous readers lists offers.
         watched += [apps.get_model("subscriptions", name) for name in ("Offer", "Plan")]
         for model in watched:

@@ -19,7 +19,8 @@ from modelcluster.fields import ParentalKey
 from taggit.models import Tag, TaggedItemBase
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, TitleFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
-from wagtail.fields import StreamField
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page, PageViewRestriction
 from wagtail.search import index
 
@@ -40,6 +41,7 @@ from .structured_data import ArticleFacts, Person, news_article, to_script_json
 
 PAGE_SIZE = 10
 RELATED_WINDOW = timedelta(days=365)
+INFO_PAGE_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul"]
 
 
 class BodyPiece(NamedTuple):
@@ -130,7 +132,7 @@ class HomePage(RoutablePageMixin, Page):
     )
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("lead_article")]
-    subpage_types = ["news.SectionPage", "news.SeriesIndexPage"]
+    subpage_types = ["news.SectionPage", "news.SeriesIndexPage", "news.InfoPage"]
     max_count = 1
 
     def route(self, request, path_components):
@@ -470,3 +472,54 @@ class ArticlePage(RoutablePageMixin, Page):
     @path("print/", name="print")
     def print_view(self, request):
         return article_response(request, self.ref, self.whole, "print")
+
+
+class InfoPage(Page):
+    """A page about the publication itself (About, Contact, Privacy, Terms): a title and
+    rich text, linked from the footer through FooterSettings."""
+
+    body = RichTextField(features=INFO_PAGE_FEATURES)
+
+    content_panels = Page.content_panels + [FieldPanel("body")]
+    search_fields = Page.search_fields + [index.SearchField("body")]
+    parent_page_types = ["news.HomePage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = "information page"
+
+
+@register_setting(icon="list-ul")
+class FooterSettings(BaseSiteSetting):
+    """The publication's own pages that every page's footer links to (Settings > Footer).
+    Saving it changes what every cached page shows (news.apps)."""
+
+    about_page = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact_page = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    privacy_page = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    terms_page = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    panels = [
+        FieldPanel("about_page"),
+        FieldPanel("contact_page"),
+        FieldPanel("privacy_page"),
+        FieldPanel("terms_page"),
+    ]
+    LINK_FIELDS = ("about_page", "contact_page", "privacy_page", "terms_page")
+
+    class Meta:
+        verbose_name = "footer"
+
+    def linked_pages(self) -> list[Page]:
+        """The chosen pages that readers can open (live and public), in footer order."""
+        ids = [getattr(self, f"{name}_id") for name in self.LINK_FIELDS]
+        found = Page.objects.live().public().in_bulk([pk for pk in ids if pk])
+        return [found[pk] for pk in ids if pk in found]

@@ -7,7 +7,15 @@ from wagtail.images import get_image_model
 from wagtail.models import Page, PageLogEntry, Revision, Site
 
 from masthead.demo.content import load_catalogue
-from masthead.news.models import ArticlePage, Author, HomePage, SeriesPage, Sponsor
+from masthead.news.models import (
+    ArticlePage,
+    Author,
+    FooterSettings,
+    HomePage,
+    InfoPage,
+    SeriesPage,
+    Sponsor,
+)
 from masthead.subscriptions.models import Offer, Plan, Subscription
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +60,10 @@ def test_load_demo_builds_the_publication_and_a_second_run_changes_nothing(capsy
     assert Offer.objects.filter(ends_at__gt=timezone.now()).count() == 4
     assert users.get(username="subscriber").subscriptions.get().status == "active"
     assert not users.get(username="reader").subscriptions.exists()
+    # the publication's own pages, linked from the footer
+    footer = FooterSettings.for_site(Site.objects.get(is_default_site=True))
+    assert [page.slug for page in footer.linked_pages()] == ["about", "contact", "privacy", "terms"]
+    assert InfoPage.objects.live().child_of(home).count() == 4
 
 
 def test_demo_article_serves_with_its_published_date(client):
