@@ -173,3 +173,15 @@ def test_no_message_is_left_to_pop_up_later_on_the_account_page(exclusive, catal
     assert landed.redirect_chain[-1][0] == "/account/"
     assert "Your free trial has started" in soup(landed).select_one(".form-messages").get_text()
     assert not soup(client.get("/account/")).select(".form-messages")
+
+
+def test_an_open_checkout_opened_again_from_another_story_leads_back_to_that_one(
+    catalogue, client, reader, at
+):
+    first = client.get("/subscribe/plan/digital/?next=/world/one/").url
+    again = client.get("/subscribe/plan/digital/?next=/world/two/").url
+    assert first == again
+    assert Checkout.objects.get().next_path == "/world/two/"
+    # without a story, the one it had is kept
+    client.get("/subscribe/plan/digital/")
+    assert Checkout.objects.get().next_path == "/world/two/"

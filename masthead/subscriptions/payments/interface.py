@@ -87,6 +87,12 @@ class PaymentProvider:
             price = plan.terms().price
         found = Checkout.objects.filter(idempotency_key=idempotency_key).first()
         if found is not None:
+            if next_path and found.next_path != next_path and len(next_path) <= MAX_NEXT:
+                # The same checkout, opened again from another story: lead back to that one.
+                Checkout.objects.filter(pk=found.pk, state=Checkout.State.OPEN).update(
+                    next_path=next_path
+                )
+                found.refresh_from_db()
             return found
         try:
             with transaction.atomic():
