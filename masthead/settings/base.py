@@ -233,6 +233,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Tokyo")
 USE_I18N = True
 USE_TZ = True
+# One date format for readers, "7 December 2026" (masthead.core.formats).
+FORMAT_MODULE_PATH = ["masthead.core.formats"]
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [PROJECT_DIR / "static"]

@@ -71,7 +71,7 @@ def story_body(story):
 
 def long_date(moment) -> str:
     """A date as the account page writes it, in the site's time zone."""
-    return dateformat.format(timezone.localtime(moment), "F jS, Y")
+    return dateformat.format(timezone.localtime(moment), "j F Y")
 
 
 @dataclass
