@@ -344,13 +344,26 @@ LOGGING = {
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "masthead.core.logging.JsonFormatter"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": os.environ.get("MASTHEAD_LOG_FORMAT") or "text",
-        }
+        },
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
     },
-    "loggers": {},
+    # Django's own default configuration gives the "django" logger a console handler of its
+    # own (with DEBUG on) besides passing records up to ours: every line twice. Here it only
+    # passes them up, at the root's level. Configuring it resets its children, so runserver's
+    # request lines ("django.server") get their handler back as Django's defaults have it.
+    "loggers": {
+        "django": {"handlers": [], "level": "NOTSET", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
