@@ -11,18 +11,12 @@ from masthead.news.models import ArticlePage
 from masthead.news.renditions import renditions_or_none
 
 
-def make_renditions(progress: Callable[[str], None] = lambda line: None) -> int:
-    """Makes the renditions of every article's lead image; returns how many images have all
-    of them. `progress` gets a line per image."""
+def make_renditions(progress: Callable[[str], None]) -> None:
+    """Makes the renditions of every article's lead image; `progress` gets a line per image."""
     specs = lead_image_specs()
-    images = get_image_model().objects.filter(
-        pk__in=ArticlePage.objects.filter(lead_image__isnull=False).values("lead_image")
-    )
-    images = list(images.order_by("pk"))
-    done = 0
+    used = ArticlePage.objects.filter(lead_image__isnull=False).values("lead_image")
+    images = list(get_image_model().objects.filter(pk__in=used).order_by("pk"))
     for number, image in enumerate(images, start=1):
         made = renditions_or_none(image, specs) is not None
-        done += made
         state = f"{len(specs)} renditions" if made else "original file missing, skipped"
         progress(f"Renditions {number}/{len(images)}: {image.title} ({state})")
-    return done
