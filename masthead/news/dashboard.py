@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
+from django.forms import Media
 from wagtail import hooks
 from wagtail.admin.auth import user_has_any_page_permission
 from wagtail.admin.ui.components import Component
@@ -16,6 +17,7 @@ from masthead.core.dashboard import NEWSROOM_FIGURES, Day, newsroom_today
 from .models import ArticlePage
 
 LIST_LIMIT = 10  # rows per list; the figures count them all
+STYLESHEET = "masthead/css/admin-newsroom.css"
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ class NewsroomPanel(Component):
 
     @property
     def media(self):
-        media = super().media
+        media = Media(css={"all": [STYLESHEET]})
         for figure in self.figures:
             media += figure.media
         return media
