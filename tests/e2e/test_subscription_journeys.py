@@ -123,16 +123,18 @@ def newsroom(transactional_db):
     )
     window = {"starts_at": NOW - timedelta(days=30), "ends_at": NOW + timedelta(days=90)}
 
-    def offer(name, **terms):
-        return Offer.objects.create(plan=plan, name=name, **window, **terms)
+    def offer(name, position, **terms):
+        return Offer.objects.create(
+            plan=plan, name=name, paywall_position=position, **window, **terms
+        )
 
     return Newsroom(
         metered=metered,
         exclusive=exclusive,
         plan=plan,
-        dollar=offer("Dollar month", intro_price=Decimal("0.99"), intro_periods=1),
-        nine=offer("Three for nine", intro_price=Decimal("9.00"), intro_periods=3),
-        trial=offer("Fortnight", trial_days=TRIAL_DAYS, eligibility="new"),
+        dollar=offer("Dollar month", 2, intro_price=Decimal("0.99"), intro_periods=1),
+        nine=offer("Three for nine", 3, intro_price=Decimal("9.00"), intro_periods=3),
+        trial=offer("Fortnight", 1, trial_days=TRIAL_DAYS, eligibility="new"),
     )
 
 
@@ -181,18 +183,22 @@ def sign_in(page, live_server, account):
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
 
 
+def offer_card(page, where, headline):
+    """The priced choice (paywall or offers page) whose headline is `headline`."""
+    return where.locator("li.choice--offer").filter(
+        has=page.get_by_role("heading", name=headline, exact=True)
+    )
+
+
 def choose_offer(page, where, headline):
-    """The paywall names the best two offers, each a link to its page."""
-    where.get_by_role("link", name=headline, exact=True).click()
+    """The paywall shows the offers editors placed in it, each with its buy link."""
+    offer_card(page, where, headline).get_by_role("link").click()
 
 
 def choose_from_all_offers(page, where, headline):
     """The paywall's link to every offer, and one picked there."""
     where.get_by_role("link", name="See all offers and subscribe").click()
-    offer = page.locator("article.offer").filter(
-        has=page.get_by_role("heading", name=headline, exact=True)
-    )
-    offer.get_by_role("link", name="Subscribe").click()
+    offer_card(page, page, headline).get_by_role("link").click()
 
 
 def start_checkout(page, headline):
@@ -227,11 +233,12 @@ def expect_full_text(page, story):
 
 
 def expect_paywall(page, heading, offers):
-    """The panel with `heading`, naming exactly `offers` (best first), after the teaser."""
+    """The panel with `heading`, naming exactly `offers` (in the editors' order), after the
+    teaser."""
     panel = page.get_by_role("region", name=heading)
     expect(panel).to_be_visible()
     expect(panel.get_by_role("heading", level=2)).to_have_text(heading)
-    expect(panel.locator(".offer__headline")).to_have_text(offers)
+    expect(panel.locator(".choice__headline")).to_have_text(offers)
     expect(page.locator(".article__body p")).to_have_count(TEASER_PARAGRAPHS)
     assert 'class="paywalled-content"' not in page.content()
     return panel
@@ -264,7 +271,7 @@ def test_anonymous_reader_takes_the_dollar_offer_from_the_paywall_and_reads_ever
         expect_full_text(page, story)
     blocked = newsroom.metered[ALLOWANCE]
     open_article(page, live_server, blocked)
-    panel = expect_paywall(page, EXHAUSTED, [TRIAL, DOLLAR])
+    panel = expect_paywall(page, EXHAUSTED, [TRIAL, DOLLAR, NINE])
     expect_withheld(page, ALLOWANCE + 1)
 
     # when they pick "Try 1 month for $0.99", sign up on the way, and pay with 4242
@@ -300,7 +307,7 @@ def test_a_declined_card_grants_nothing_and_says_so_then_a_good_card_pays(
     page = new_page()
     sign_in(page, live_server, reader_account)
     open_article(page, live_server, newsroom.exclusive)
-    panel = expect_paywall(page, SUBSCRIBERS_ONLY, [TRIAL, DOLLAR])
+    panel = expect_paywall(page, SUBSCRIBERS_ONLY, [TRIAL, DOLLAR, NINE])
     choose_offer(page, panel, DOLLAR)
     start_checkout(page, DOLLAR)
     card_page = page.url
@@ -314,7 +321,7 @@ def test_a_declined_card_grants_nothing_and_says_so_then_a_good_card_pays(
     expect(page.get_by_label("Card number")).to_be_visible()
     assert page.url == card_page
     open_article(page, live_server, newsroom.exclusive)
-    expect_paywall(page, SUBSCRIBERS_ONLY, [TRIAL, DOLLAR])
+    expect_paywall(page, SUBSCRIBERS_ONLY, [TRIAL, DOLLAR, NINE])
     expect_withheld(page, EXCLUSIVE)
     page.goto(live_server.url + "/account/")
     expect(page.get_by_text("You have no subscription.")).to_be_visible()
@@ -374,7 +381,7 @@ def test_a_free_trial_that_ends_unpaid_shows_trial_expired_and_no_second_trial(
     # given a reader who signs in from the paywall with an e-mail link...
     page = new_page()
     open_article(page, live_server, newsroom.exclusive)
-    panel = expect_paywall(page, SUBSCRIBERS_ONLY, [TRIAL, DOLLAR])
+    panel = expect_paywall(page, SUBSCRIBERS_ONLY, [TRIAL, DOLLAR, NINE])
     panel.get_by_role("link", name="Already a subscriber? Sign in").click()
     page.get_by_role("link", name="E-mail me a sign-in link instead").click()
     page.get_by_label("E-mail address").fill(reader_account.email)
@@ -384,7 +391,7 @@ def test_a_free_trial_that_ends_unpaid_shows_trial_expired_and_no_second_trial(
 
     # ...and starts the 14-day free trial there
     expect(page.get_by_role("heading", level=1)).to_have_text(newsroom.exclusive.title)
-    panel = expect_paywall(page, SUBSCRIBERS_ONLY, [TRIAL, DOLLAR])
+    panel = expect_paywall(page, SUBSCRIBERS_ONLY, [TRIAL, DOLLAR, NINE])
     expect(panel.get_by_role("link", name="Already a subscriber? Sign in")).to_have_count(0)
     choose_offer(page, panel, TRIAL)
     expect(page.get_by_role("heading", level=1)).to_have_text(TRIAL)
@@ -405,7 +412,7 @@ def test_a_free_trial_that_ends_unpaid_shows_trial_expired_and_no_second_trial(
     expect_paywall(page, TRIAL_EXPIRED, [DOLLAR, NINE])
     expect_withheld(page, EXCLUSIVE)
     page.get_by_role("link", name="See all offers and subscribe").click()
-    expect(page.locator(".offer__headline")).to_have_text([DOLLAR, NINE])
+    expect(page.locator(".choice--offer .choice__headline")).to_have_text([DOLLAR, NINE])
 
     # and the trial cannot be taken a second time, even by its address
     page.goto(f"{live_server.url}/subscribe/{newsroom.trial.pk}/")
