@@ -244,6 +244,7 @@ def verify_email(request, token):
     context = {
         "verified_email": user.email,
         "needs_password": verified.first and not verified.signed_up_here,
+        "next": next_url,
     }
     response = render(request, "readers/verified.html", context)
     if signs_in:

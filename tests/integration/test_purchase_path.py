@@ -3,12 +3,14 @@ as well as any offer, straight to the payment page, the story kept from the payw
 sign-up and checkout to the thank-you page, and a page with other ways on wherever a
 reader cannot buy."""
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+from django.test import Client
 
 from masthead.subscriptions.models import Checkout, PaymentEvent, Subscription
 from tests.integration.subscription_factories import (
@@ -185,3 +187,47 @@ def test_an_open_checkout_opened_again_from_another_story_leads_back_to_that_one
     # without a story, the one it had is kept
     client.get("/subscribe/plan/digital/")
     assert Checkout.objects.get().next_path == "/world/two/"
+
+
+def verification_link(outbox) -> str:
+    (message,) = [m for m in outbox if "verify" in m.body]
+    found = re.search(r"http://testserver(/account/verify/\S+)", message.body)
+    return found.group(1)
+
+
+def test_sign_up_and_confirmation_keep_the_checkout_and_the_story(
+    exclusive, catalogue, client, mailoutbox, at
+):
+    # given an anonymous reader who pressed a buy button under a story
+    signup = client.get(f"/subscribe/{catalogue['dollar'].pk}/?next={exclusive.url}").url
+    back = parse_qs(urlsplit(signup).query)["next"][0]
+    # when they create an account and confirm it from the same browser
+    client.post(
+        signup, {"email": "new@example.com", "password": "a long test password", "next": back}
+    )
+    link = verification_link(mailoutbox)
+    confirm = client.get(link)
+    landed = client.post(link.split("?")[0], {"next": confirm.context["next"]}, follow=True)
+    # then they are on the card page of that offer, which will lead back to the story
+    assert landed.redirect_chain[-1][0].startswith("/subscribe/checkout/")
+    assert "Pay $0.99 today" in soup(landed).get_text()
+    assert Checkout.objects.get().next_path == exclusive.url
+    # with no message left over for a later page
+    assert not soup(client.get("/account/")).select(".form-messages")
+
+
+def test_confirming_in_another_browser_offers_to_sign_in_and_go_on(
+    catalogue, client, mailoutbox, at
+):
+    back = "/subscribe/plan/digital/?next=%2Fworld%2F"
+    client.post(
+        "/account/sign-up/",
+        {"email": "new@example.com", "password": "a long test password", "next": back},
+    )
+    other = Client()
+    link = verification_link(mailoutbox)
+    shown = other.get(link)
+    page = other.post(link.split("?")[0], {"next": shown.context["next"]})
+    assert page.status_code == 200
+    sign_in_link = soup(page).select_one("main a[href^='/account/sign-in/link/']")["href"]
+    assert parse_qs(urlsplit(sign_in_link).query)["next"][0] == back
