@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from masthead.subscriptions import actions
 from masthead.subscriptions.models import Offer
@@ -172,3 +173,27 @@ def test_the_fade_over_the_cut_is_decoration_drawn_by_the_stylesheet():
     fade = css.split(".paywall::before {", 1)[1].split("}", 1)[0]
     assert 'content: ""' in fade  # nothing for a screen reader to read
     assert "linear-gradient(" in fade and "pointer-events: none" in fade
+
+
+def test_editors_set_the_paywall_position_in_the_offer_admin(admin_client, catalogue):
+    form = admin_client.get("/admin/snippets/subscriptions/offer/add/").content.decode()
+    assert 'name="paywall_position"' in form
+    assert "Leave empty to keep the offer out of the paywall" in form
+    start = timezone.localtime(NOW)
+    fields = {
+        "plan": catalogue["plan"].pk,
+        "name": "Placed",
+        "intro_price": "3",
+        "intro_periods": "1",
+        "starts_at": start.strftime("%Y-%m-%d %H:%M"),
+        "ends_at": (start + 5 * DAY).strftime("%Y-%m-%d %H:%M"),
+        "eligibility": "everyone",
+        "active": "on",
+    }
+    add = "/admin/snippets/subscriptions/offer/add/"
+    refused = admin_client.post(add, {**fields, "paywall_position": "0"})
+    assert refused.status_code == 200 and not Offer.objects.filter(name="Placed").exists()
+    admin_client.post(add, {**fields, "paywall_position": "1"})
+    assert Offer.objects.get(name="Placed").paywall_position == 1
+    listing = admin_client.get("/admin/snippets/subscriptions/offer/").content.decode()
+    assert "Position in the paywall" in listing
