@@ -149,8 +149,8 @@ def test_plans_that_give_different_things_say_so_on_their_cards(catalogue, clien
 
 def test_a_deadline_shared_by_every_offer_is_said_once(catalogue, client):
     text = words(offers_page(client))
-    assert text.count("October 31st") == 1
-    assert "These offers end October 31st." in text
+    assert text.count("31 October") == 1
+    assert "These offers end 31 October." in text
     assert "Offer ends" not in text
 
 
@@ -160,11 +160,11 @@ def test_different_deadlines_are_said_once_each_on_their_cards(catalogue, client
     soup = offers_page(client)
     offers = cards(soup, "offer")
     ends = {words(card.h3): words(card.select_one(".choice__ends")) for card in offers}
-    assert ends["Try 3 months for $9"] == "Offer ends November 10th"
-    assert ends["Try 1 month for $0.99"] == "Offer ends October 31st"
+    assert ends["Try 3 months for $9"] == "Offer ends 10 November"
+    assert ends["Try 1 month for $0.99"] == "Offer ends 31 October"
     text = words(soup)
-    assert text.count("October 31st") == 2  # two offers end then, each says it once
-    assert text.count("November 10th") == 1
+    assert text.count("31 October") == 2  # two offers end then, each says it once
+    assert text.count("10 November") == 1
     assert "These offers end" not in text
 
 

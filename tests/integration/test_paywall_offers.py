@@ -123,8 +123,8 @@ def test_each_choice_is_priced_and_links_to_its_checkout_with_the_story(
 
 def test_the_deadline_is_said_once(exclusive, catalogue, client):
     text = words(panel(client, exclusive))
-    assert text.count("October 31st") == 1
-    assert "These offers end October 31st." in text
+    assert text.count("31 October") == 1
+    assert "These offers end 31 October." in text
     assert "Offer ends" not in text
 
 

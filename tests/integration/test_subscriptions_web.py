@@ -174,7 +174,7 @@ def test_the_paywall_shows_the_placed_offers_the_reader_may_take(exclusive, cata
         "Try 1 month for $0.99",
         "Try 3 months for $9",
     ]
-    assert "These offers end October 31st." in panel(body)
+    assert "These offers end 31 October." in panel(body)
     assert "Offer ends" not in panel(body)
     assert "Already a subscriber? Sign in" in panel(body)
 
@@ -194,7 +194,7 @@ def test_the_offers_page_lists_current_offers_with_their_terms(catalogue, client
     offers = [" ".join(o.get_text().split()) for o in soup.select(".choice--offer")]
     assert offers[0].startswith("Try 14 days free Full access, no card needed.")
     text = " ".join(soup.get_text().split())
-    assert "These offers end October 31st." in text  # once: they all end that day
+    assert "These offers end 31 October." in text  # once: they all end that day
     assert "Offer ends" not in text
     assert offers[1].startswith("Try 1 month for $0.99 $0.99 for the first month, then $12 a month")
     assert offers[2].startswith("Try 3 months for $9 $9 for the first 3 months, then $12 a month")
