@@ -65,6 +65,10 @@ def test_the_account_page_shows_plan_status_renewal_and_payment_history(
     assert "Started" in shown
     assert "Cancel subscription" in shown
     assert "Resume subscription" not in shown
+    # ending the subscription is not dressed as the page's main action
+    page = BeautifulSoup(client.get("/account/").content.decode(), "html.parser")
+    cancel = page.find("button", string=lambda text: text and "Cancel subscription" in text)
+    assert "button--danger" in cancel["class"]
 
 
 def test_cancel_keeps_access_until_the_period_end_then_access_expired(

@@ -224,3 +224,17 @@ def test_every_reader_facing_page_is_titled_with_the_publication_once(site, clie
     }
     missing = names - set(seen) - set(NOT_PAGES)
     assert not missing, f"reader pages without a title check: {sorted(missing)}"
+
+
+def test_pages_load_one_stylesheet_and_the_banners_are_styled_by_it(site, client):
+    # the campaign banners' few rules live in site.css: no stylesheet of their own to fetch
+    soup = BeautifulSoup(client.get("/").content.decode(), "html.parser")
+    sheets = [link["href"] for link in soup.select('link[rel="stylesheet"]')]
+    screen = [
+        link["href"] for link in soup.select('link[rel="stylesheet"]') if not link.get("media")
+    ]
+    assert len(screen) == 1 and screen[0].endswith("masthead/css/site.css"), sheets
+    assert not any("banners" in href for href in sheets)
+    css = (settings.BASE_DIR / "masthead/static/masthead/css/site.css").read_text()
+    for rule in (".campaign-banner--free-access", ".campaign-banner--announcement"):
+        assert rule in css
