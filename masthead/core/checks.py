@@ -6,8 +6,10 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
-# Domains that are never a newsroom's own: what the settings, Django and examples default to.
-PLACEHOLDER_DOMAINS = {"localhost", "localhost.localdomain", "example.com", "example.org"}
+# Domains that are never a newsroom's own: what the settings, Django and examples default
+# to, and the names reserved for tests and documentation (RFC 2606, RFC 6761).
+PLACEHOLDER_DOMAINS = {"localhost.localdomain", "example.com", "example.net", "example.org"}
+RESERVED_TOP_LEVEL = {"localhost", "example", "invalid", "test", "local"}
 
 
 def placeholder_sender(value: str) -> bool:
@@ -16,7 +18,9 @@ def placeholder_sender(value: str) -> bool:
     if "@" not in address:
         return True
     domain = address.rsplit("@", 1)[1].lower().rstrip(".")
-    return domain in PLACEHOLDER_DOMAINS or domain.endswith((".localhost", ".example.com"))
+    if domain.rsplit(".", 1)[-1] in RESERVED_TOP_LEVEL:
+        return True
+    return any(domain == known or domain.endswith(f".{known}") for known in PLACEHOLDER_DOMAINS)
 
 
 @register(Tags.security, deploy=True)

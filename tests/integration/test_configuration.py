@@ -33,6 +33,7 @@ def production_env(**extra):
         "MASTHEAD_PAYMENT_PROVIDER": "stripe",
         "STRIPE_SECRET_KEY": f"sk_live_{secrets.token_hex(12)}",
         "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(12)}",
+        "MASTHEAD_MAIL_FROM_ADDRESS": "no-reply@ledger.news",
         **extra,
     }
 
@@ -41,6 +42,15 @@ def test_production_settings_pass_the_deploy_check_at_warning_level():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **production_env())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_deploy_check_fails_on_the_placeholder_sender():
+    env = production_env()
+    del env["MASTHEAD_MAIL_FROM_ADDRESS"]  # the settings' fallback, no-reply@localhost
+    result = run(["manage.py", "check", "--deploy"], **env)
+    assert result.returncode != 0
+    assert "masthead.E040" in result.stderr, result.stdout + result.stderr
+    assert "no-reply@localhost" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_strong_secret_key():

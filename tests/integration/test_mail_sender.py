@@ -24,6 +24,9 @@ def deploy_errors() -> set[str]:
         "webmaster@localhost",
         "news@example.com",
         "Ledger <news@mail.example.com>",
+        "news@ledger.test",
+        "news@newsroom.example",
+        "news@example.org",
         "not an address",
     ],
 )
@@ -32,6 +35,16 @@ def test_a_placeholder_sender_fails_the_deploy_check(sender):
     with override_settings(DEFAULT_FROM_EMAIL=sender, MASTHEAD_DEMO=False):
         assert "masthead.E040" in deploy_errors()
     assert placeholder_sender(sender)
+
+
+@pytest.mark.django_db
+def test_a_newsroom_domain_is_not_a_placeholder():
+    for sender in [
+        "news@ledger.news",
+        "Ledger <no-reply@mail.meridian-ledger.com>",
+        "a@example.co",
+    ]:
+        assert not placeholder_sender(sender), sender
 
 
 @pytest.mark.django_db
