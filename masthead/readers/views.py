@@ -2,6 +2,8 @@
 user_logged_in signal carries the anonymous meter over to the account (access.readers), and
 marks the browser as one the account signed in from (ratelimit.remember_device)."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -9,7 +11,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.signing import BadSignature
 from django.shortcuts import redirect, render, resolve_url
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST
@@ -183,6 +185,11 @@ def sign_in_link_code(request):
     return _sign_in(request, link.user, link.user.email, safe_next(request, link.next_url))
 
 
+def _buying(next_url: str) -> bool:
+    """Whether this sign-up is a step of a purchase (it goes on to a checkout), to say so."""
+    return bool(next_url) and urlsplit(next_url).path.startswith(reverse("subscribe"))
+
+
 @require_http_methods(["GET", "POST"])
 def sign_up(request):
     """Sign up. The response sets a signed cookie naming the address (for known and unknown
@@ -214,7 +221,8 @@ def sign_up(request):
             return response
     else:
         form = forms.SignUpForm()
-    return render(request, template, {"form": form, "next": next_url})
+    context = {"form": form, "next": next_url, "buying": _buying(next_url)}
+    return render(request, template, context)
 
 
 @require_http_methods(["GET", "POST"])

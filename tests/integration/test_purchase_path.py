@@ -110,6 +110,8 @@ def test_a_reader_without_an_account_is_sent_to_create_one_and_back(catalogue, c
     # the sign-up page keeps it, and offers sign-in (with it) to readers who have an account
     page = client.get(response.url)
     assert soup(page).select_one("input[name=next]")["value"] == back
+    assert "One step before payment" in soup(page).get_text()
+    assert "One step before payment" not in soup(client.get("/account/sign-up/")).get_text()
     sign_in = soup(page).select_one("main a[href^='/account/sign-in/']")["href"]
     assert parse_qs(urlsplit(sign_in).query)["next"][0] == back
     assert not Checkout.objects.exists()
