@@ -238,3 +238,15 @@ def test_pages_load_one_stylesheet_and_the_banners_are_styled_by_it(site, client
     css = (settings.BASE_DIR / "masthead/static/masthead/css/site.css").read_text()
     for rule in (".campaign-banner--free-access", ".campaign-banner--announcement"):
         assert rule in css
+
+
+def test_the_footer_links_are_chosen_in_the_admin(site, client):
+    editor = get_user_model().objects.create_superuser(
+        username="chief", email="chief@example.com", password=PASSWORD
+    )
+    client.force_login(editor)
+    response = client.get("/admin/settings/news/footersettings/", follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for label in ("About page", "Contact page", "Privacy page", "Terms page"):
+        assert label in html, label
