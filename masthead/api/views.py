@@ -261,7 +261,7 @@ def _article(request, article_id: str):
                 {"name": a.name, "url": request.build_absolute_uri(a.get_url())}
                 for a in page.authors
             ],
-            "published": page.published_at.isoformat(),
+            "published": page.published.isoformat(),
             "access": page.access,
             "sponsor": (
                 {"name": page.sponsor.name, "disclosure": page.sponsor.disclosure}

@@ -11,3 +11,7 @@ class ArticlePageForm(WagtailAdminPageForm):
         super().__init__(*args, **kwargs)
         if "slug" in self.fields and self.instance._state.adding:
             self.fields["slug"].required = False
+        # A new article is dated when it goes live (ArticlePage.save), not when this form
+        # was opened: a story drafted at nine and published at six reads "6 p.m.".
+        if "published_at" in self.fields and self.instance._state.adding and not self.is_bound:
+            self.initial["published_at"] = None

@@ -275,7 +275,14 @@ class ArticlePage(RoutablePageMixin, Page):
     dateline = models.CharField(
         max_length=80, blank=True, help_text="Place names in capitals, e.g. WASHINGTON/SEOUL."
     )
-    published_at = models.DateTimeField("first published", default=timezone.now)
+    published_at = models.DateTimeField(
+        "first published",
+        null=True,
+        blank=True,
+        default=timezone.now,
+        help_text="Leave empty and it is the moment the story first goes live (for a "
+        "scheduled story, its go-live time). Set it only to date a story otherwise.",
+    )
     updated_at = models.DateTimeField("updated", null=True, blank=True)
     body = StreamField(ArticleBodyBlock())
     topics = ClusterTaggableManager(through=ArticlePageTag, blank=True)
@@ -366,6 +373,21 @@ class ArticlePage(RoutablePageMixin, Page):
                 break
         return pieces
 
+    def save(self, *args, **kwargs):
+        """A new article's date is left empty in the editor (ArticlePageForm) so that it is
+        the moment the story goes live, not the moment its form was opened: Wagtail sets
+        first_published_at just before it saves a page going live (now, or the go-live
+        time of a scheduled story), and this copies it. A field default in effect, not a
+        rule of the newsroom's: kept beside the field rather than in a signal."""
+        if self.published_at is None and self.live and self.first_published_at:
+            self.published_at = self.first_published_at
+        super().save(*args, **kwargs)
+
+    @property
+    def published(self):
+        """The story's date for readers; a draft never published (a preview) is dated now."""
+        return self.published_at or self.first_published_at or clock.now()
+
     def related_articles(self, limit=4):
         """Same series first (newest first), then articles sharing the most topics."""
         others = live_articles().exclude(pk=self.pk)
@@ -374,7 +396,7 @@ class ArticlePage(RoutablePageMixin, Page):
         if len(related) < limit and topic_ids:
             # Within a year either side: a large archive shares topics with thousands of
             # articles, and counting them all made the first render of a page slow.
-            near = (self.published_at - RELATED_WINDOW, self.published_at + RELATED_WINDOW)
+            near = (self.published - RELATED_WINDOW, self.published + RELATED_WINDOW)
             by_topic = (
                 others.exclude(pk__in=[a.pk for a in related])
                 .filter(tagged_items__tag_id__in=topic_ids, published_at__range=near)
@@ -392,7 +414,7 @@ class ArticlePage(RoutablePageMixin, Page):
             headline=self.title,
             description=self.deck,
             url=url,
-            published=timezone.localtime(self.published_at),
+            published=timezone.localtime(self.published),
             modified=timezone.localtime(self.updated_at) if self.updated_at else None,
             section=self.section.title,
             publisher=settings.MASTHEAD_SITE_NAME,
