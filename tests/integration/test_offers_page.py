@@ -213,3 +213,10 @@ def test_with_nothing_on_sale_the_page_says_so(db, client, at):
     soup = offers_page(client)
     assert "Online subscriptions are not open yet." in words(soup)
     assert buy_links(soup) == []
+
+
+def test_the_page_describes_itself_to_search_engines_once(catalogue, client):
+    soup = offers_page(client)
+    descriptions = soup.select('head meta[name="description"]')
+    assert len(descriptions) == 1
+    assert "every plan and offer" in descriptions[0]["content"]
