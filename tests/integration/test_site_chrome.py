@@ -250,3 +250,16 @@ def test_the_footer_links_are_chosen_in_the_admin(site, client):
     html = response.content.decode()
     for label in ("About page", "Contact page", "Privacy page", "Terms page"):
         assert label in html, label
+
+
+def test_the_audited_pages_describe_themselves_once(site, client):
+    # home, an article, the offers and the account page: what docs/review.md audits
+    reader = get_user_model().objects.create_user(
+        username="described@example.com", email="described@example.com", password=PASSWORD
+    )
+    client.force_login(reader)
+    for path in ["/", site["lead"].url, "/subscribe/", "/account/"]:
+        soup = BeautifulSoup(client.get(path).content.decode(), "html.parser")
+        descriptions = soup.select('head meta[name="description"]')
+        assert len(descriptions) == 1, path
+        assert descriptions[0]["content"].strip(), path
