@@ -62,7 +62,7 @@ def test_the_account_page_shows_plan_status_renewal_and_payment_history(
     assert "Digital" in shown
     assert "Active, renews on 15 November 2026" in shown
     assert "Paid: $0.99" in shown
-    assert "Started" in shown
+    assert "15 October 2026: Started" in shown  # each history line: its date, then what
     assert "Cancel subscription" in shown
     assert "Resume subscription" not in shown
     # ending the subscription is not dressed as the page's main action
