@@ -13,6 +13,7 @@ from django.utils.crypto import salted_hmac
 
 from masthead.core import clock, generations
 
+from .channels import PERSONAL, Channel
 from .context import ReaderContext, reader_context
 from .meter import MeterUnavailable, get_meter_store
 from .models import MeterSettings
@@ -52,7 +53,9 @@ def current_window(config: MeterSettings, now: datetime) -> MeterWindow:
     )
 
 
-def article_decision(context: ReaderContext, article, *, meter_anonymous: bool = True) -> Decision:
+def article_decision(
+    context: ReaderContext, article, *, meter_anonymous: bool = True, count: bool = True
+) -> Decision:
     """The decision for the reader of `context` (access.context) and this article. Each channel
     asks once per request and hands the answer to every representation it builds (page,
     print view, JSON-LD, API body): nothing is remembered on the request, so no answer
@@ -60,7 +63,10 @@ def article_decision(context: ReaderContext, article, *, meter_anonymous: bool =
 
     meter_anonymous=False is for channels whose anonymous clients carry no meter cookie (the
     app API): each request would be a new anonymous reader with a fresh allowance, so
-    such a reader is decided as one whose allowance is used up."""
+    such a reader is decided as one whose allowance is used up.
+
+    count=False is for channels that deliver articles nobody opened one by one (a private
+    feed, an e-mail): they never spend the meter, so a reader who needs it gets the teaser."""
     now = context.now
     identity = context.identity
     access = ArticleAccess(article.access)
@@ -86,7 +92,7 @@ def article_decision(context: ReaderContext, article, *, meter_anonymous: bool =
     }
     if not needs_meter(**facts):
         return decide(**facts)
-    if context.method == "HEAD" or (not meter_anonymous and not identity.signed_in):
+    if not count or context.method == "HEAD" or (not meter_anonymous and not identity.signed_in):
         # HEAD never counts (link checkers and previews would spend a reader's allowance).
         return decide(**facts, meter=MeterResult(allowance=0, used=0))
     config = context.meter_settings
@@ -101,6 +107,21 @@ def article_decision(context: ReaderContext, article, *, meter_anonymous: bool =
         log.warning("meter unavailable, failing closed: %s", error)
         return meter_unavailable()
     return decide(**facts, meter=meter)
+
+
+def channel_decision(context: ReaderContext, article, channel: Channel) -> Decision | None:
+    """The decision a personal channel hands to channels.what_may_be_seen for the reader of
+    `context`, made the way that channel counts reads; None for a public channel or a
+    sitemap, whose answer depends on no reader. Channels that already hold a decision for
+    this request (the article page) pass it to what_may_be_seen directly."""
+    channel = Channel(channel)
+    if channel not in PERSONAL:
+        return None
+    if channel in (Channel.HTML, Channel.PRINT):
+        return article_decision(context, article)
+    if channel == Channel.API:
+        return article_decision(context, article, meter_anonymous=False)
+    return article_decision(context, article, count=False)
 
 
 def _consume(reader_key, article_id, allowance, window, now) -> MeterResult:
