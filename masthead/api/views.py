@@ -20,8 +20,9 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
+from masthead.access.channels import Channel
 from masthead.access.context import reader_context
-from masthead.access.gate import article_decision
+from masthead.access.gate import channel_decision
 from masthead.core import clock
 from masthead.news.models import ArticlePage
 from masthead.readers import actions as reader_actions
@@ -247,7 +248,7 @@ def _article(request, article_id: str):
         )
     if page is None:
         return _error(404, "not_found", "No published article has this id.")
-    decision = article_decision(reader_context(request), page, meter_anonymous=False)
+    decision = channel_decision(reader_context(request), page, Channel.API)
     reading = page.reading(request, decision)
     body = [{"type": p.kind, "html": str(p.html)} for p in reading["teaser"] + reading["rest"]]
     return JsonResponse(

@@ -49,6 +49,7 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.safestring import mark_safe
 
+from masthead.access.channels import Channel, Visibility, what_may_be_seen
 from masthead.access.context import ReaderContext, reader_context
 from masthead.access.gate import article_decision
 from masthead.access.policy import Message
@@ -327,12 +328,14 @@ def article_response(
     if decision is None:
         decision = article_decision(reader, ref)
     frame, body, related = pieces_for(request, page_loader, ref, view)
+    channel = Channel.PRINT if view == "print" else Channel.HTML
+    full = what_may_be_seen(channel, ref.access, decision) == Visibility.FULL
     fill = {
         "reader": lambda: reader_menu_html(request, frame),
         "related": lambda: related,
         "meter_notice": lambda: meter_notice_html(decision),
         "banners": lambda: banners_html(request, reader),
-        "body": lambda: body_html(reader, ref, body, decision.full),
+        "body": lambda: body_html(reader, ref, body, full),
         "paywall": lambda: "" if decision.full else paywall_html(request, decision),
     }
     out = []
