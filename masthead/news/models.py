@@ -28,7 +28,7 @@ from masthead.access.context import reader_context
 from masthead.access.teaser import exhausted_reader_decision
 from masthead.core import clock
 
-from . import routing
+from . import routing, search_index
 from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
 from .forms import ArticlePageForm
@@ -328,10 +328,15 @@ class ArticlePage(RoutablePageMixin, Page):
         MultiFieldPanel([FieldPanel("published_at"), FieldPanel("updated_at")], heading="Dates"),
     ]
     base_form_class = ArticlePageForm
+    # Only what every reader may see is indexed (news.search_index, docs/search.md): the
+    # paywalled part of a story never feeds the search.
     search_fields = Page.search_fields + [
         index.SearchField("deck"),
-        index.SearchField("body"),
+        index.SearchField("deck_second"),
+        index.SearchField("search_body_text"),
+        index.SearchField("search_names"),
         index.FilterField("access"),
+        index.FilterField("published_at"),
     ]
     parent_page_types = ["news.SectionPage"]
     subpage_types = []
@@ -339,6 +344,13 @@ class ArticlePage(RoutablePageMixin, Page):
     @property
     def headline(self):
         return self.title
+
+    def search_body_text(self) -> str:
+        """Site search's text of the body: all of a free story, the teaser of any other."""
+        return search_index.public_body_text(self)
+
+    def search_names(self) -> str:
+        return search_index.names(self)
 
     @property
     def decks(self):
