@@ -31,6 +31,7 @@ from masthead.core import clock
 from . import routing, search_index
 from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
+from .feeds import FeedRoutes, SiteFeedRoutes
 from .forms import ArticlePageForm
 from .images import SHARE_IMAGE
 from .paragraphs import split_paragraphs
@@ -120,7 +121,7 @@ class Sponsor(models.Model):
         return self.name
 
 
-class HomePage(RoutablePageMixin, Page):
+class HomePage(SiteFeedRoutes, RoutablePageMixin, Page):
     intro = models.CharField(max_length=250, blank=True)
     lead_article = models.ForeignKey(
         "news.ArticlePage",
@@ -186,7 +187,7 @@ class HomePage(RoutablePageMixin, Page):
         )
 
 
-class SectionPage(Page):
+class SectionPage(FeedRoutes, RoutablePageMixin, Page):
     intro = models.CharField(max_length=250, blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -213,7 +214,7 @@ class SeriesIndexPage(Page):
         return context
 
 
-class SeriesPage(Page):
+class SeriesPage(FeedRoutes, RoutablePageMixin, Page):
     """A running series; its title is the kicker above each of its articles."""
 
     intro = models.TextField(blank=True)

@@ -14,7 +14,7 @@ from django.utils.crypto import constant_time_compare
 
 from masthead.core import clock
 
-from . import emails, tokens
+from . import emails, private_feeds, tokens
 from .models import SignInLink
 
 log = logging.getLogger(__name__)
@@ -249,9 +249,11 @@ def confirm_address(*, user, signed_up_as: str = "") -> bool:
 
 
 def sign_out_everywhere(*, user) -> None:
-    """A new salt changes the session hash, so every existing session stops validating."""
+    """A new salt changes the session hash, so every existing session stops validating;
+    the reader's private feed address stops working too (private_feeds)."""
     user.session_key_salt = secrets.token_hex(16)
     user.save(update_fields=["session_key_salt"])
+    private_feeds.revoke(user=user)
 
 
 def request_email_change(request, *, user, new_email: str) -> None:

@@ -81,3 +81,19 @@ class SignInLink(models.Model):
 
     def __str__(self):
         return f"sign-in link for user {self.user_id}"
+
+
+class PrivateFeed(models.Model):
+    """A reader's personal full-text feed (readers.private_feeds). Only the SHA-256 of its
+    secret is stored: the address is shown once, when it is made or reset, and a database
+    leak hands out no feeds. Deleting the row (turning it off, signing out everywhere)
+    revokes the address."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="private_feed"
+    )
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"private feed of user {self.user_id}"

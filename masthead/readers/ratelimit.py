@@ -170,6 +170,11 @@ def allow(request, scope: str, account: str | None = None) -> Verdict:
     return _verdict(counters, scope)
 
 
+def allow_key(scope: str, value: str, limit: Limit) -> Verdict:
+    """Count one use of `value` (say, one private feed) at `scope`; falsy past `limit`."""
+    return _verdict([(_key(scope, "key", value), limit)], scope)
+
+
 # Password sign-in
 
 

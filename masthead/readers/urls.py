@@ -19,6 +19,7 @@ urlpatterns = [
     path("verify/<str:token>/", views.verify_email, name="verify-email"),
     path("email/", views.change_email, name="change-email"),
     path("name/", views.change_display_name, name="change-display-name"),
+    path("feed/", views.private_feed, name="private-feed"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path("password/reset/sent/", views.password_reset_sent, name="password-reset-sent"),
     path(

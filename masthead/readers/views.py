@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 
-from masthead.core import links
+from masthead.core import clock, links
 
-from . import actions, forms, ratelimit, tokens
+from . import actions, forms, private_feeds, ratelimit, tokens
 
 BACKEND = "masthead.readers.backends.EmailBackend"
 TOO_MANY = 429
@@ -277,7 +277,22 @@ def resend_verification(request):
 @login_required
 def account(request):
     name_form = forms.DisplayNameForm(instance=request.user)
-    return render(request, "readers/account.html", {"name_form": name_form})
+    context = {"name_form": name_form, "private_feed": private_feeds.has_feed(request.user)}
+    return render(request, "readers/account.html", context)
+
+
+@cache_control(private=True, no_store=True)  # the one time the feed's address is shown
+@login_required
+@require_POST
+def private_feed(request):
+    """Make the reader's private feed, or reset its address; "off" revokes it."""
+    if request.POST.get("action") == "off":
+        private_feeds.revoke(user=request.user)
+        messages.info(request, _("Your private feed is turned off; its address no longer works."))
+        return redirect("readers:account")
+    secret = private_feeds.issue(user=request.user, now=clock.now())
+    url = request.build_absolute_uri(f"/feed/private/{secret}/")
+    return render(request, "readers/private_feed.html", {"feed_url": url})
 
 
 @cache_control(private=True)
