@@ -6,6 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from masthead.core import health
+from masthead.news import search as site_search
 from masthead.readers import urls as reader_urls
 from masthead.subscriptions import views as subscription_views
 from masthead.subscriptions.payments import stripe_provider, test_provider, webhooks
@@ -21,6 +22,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("account/", include(reader_urls)),
     path("api/v1/", include("masthead.api.urls")),
+    path("search/", site_search.search, name="search"),
     path("subscribe/", subscription_views.offers_page, name="subscribe"),
     path("subscribe/<int:offer_id>/", subscription_views.checkout, name="subscribe-offer"),
     path(

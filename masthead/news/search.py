@@ -1,0 +1,282 @@
+"""Site search at /search/: Wagtail's search (wagtail.search, the database backend: SQLite's
+FTS5 in the demo, PostgreSQL's full-text search in production) over live, public articles of
+the request's site, with filters, two orders and pages of PAGE_SIZE.
+
+Search is a public channel (access.channels): the index holds only what every reader may
+see (news.search_index), and every snippet and highlight comes from that text too, so the
+page is the same for every reader, whoever they are. docs/search.md gives the decisions
+and the bounds on what one query may cost."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+from taggit.models import Tag
+from wagtail.models import Site
+from wagtail.search.query import And, Phrase, PlainText
+
+from masthead.core import generations
+
+from . import search_index
+from .models import ArticleAuthor, ArticlePage, ArticlePageTag, Author, SectionPage
+from .paging import INVALID, parse_page
+from .searching import Query, clean_query, highlight, snippet
+
+PAGE_SIZE = 20
+# Only the first MAX_PAGES pages of results are offered (the first 1,000): deeper pages cost
+# the database more with every page and nobody reads them; narrower words or a filter do.
+MAX_PAGES = 50
+RECENT = 10
+TEASER_TIMEOUT = 24 * 3600
+SORTS = ("relevance", "date")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Dates a filter may name: beyond them a time zone's offset overflows Python's datetime.
+_YEARS = range(1800, 3000)
+
+
+@dataclass
+class Filters:
+    section: SectionPage | None = None
+    author: Author | None = None
+    topic: Tag | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return any((self.section, self.author, self.topic, self.date_from, self.date_to))
+
+
+@dataclass
+class Result:
+    article: ArticlePage
+    headline: str  # safe HTML: escaped, matches marked
+    deck: str
+    snippet: str
+    section: SectionPage | None
+    authors: list
+
+
+def _first(params, name: str) -> str:
+    values = params.getlist(name)
+    return values[0] if values else ""
+
+
+def _date(value: str) -> date | None:
+    if not _ISO_DATE.fullmatch(value):
+        return None
+    try:
+        found = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return found if found.year in _YEARS else None
+
+
+def parse_filters(params, sections: list[SectionPage]) -> Filters:
+    """The filters of the query string; a value that names nothing is ignored (and said)."""
+    found = Filters()
+    slug = _first(params, "section")
+    if slug:
+        found.section = next((s for s in sections if s.slug == slug), None)
+        if found.section is None:
+            found.ignored.append("section")
+    slug = _first(params, "author")
+    if slug:
+        found.author = Author.objects.filter(slug=slug[:120]).first()
+        if found.author is None:
+            found.ignored.append("author")
+    slug = _first(params, "topic")
+    if slug:
+        found.topic = Tag.objects.filter(slug=slug[:100]).first()
+        if found.topic is None:
+            found.ignored.append("topic")
+    for name, attribute in (("from", "date_from"), ("to", "date_to")):
+        value = _first(params, name)
+        if value:
+            parsed = _date(value)
+            setattr(found, attribute, parsed)
+            if parsed is None:
+                found.ignored.append(name)
+    if found.date_from and found.date_to and found.date_from > found.date_to:
+        found.date_from, found.date_to = found.date_to, found.date_from
+    return found
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def filtered(queryset, filters: Filters):
+    """Filters as Wagtail's search accepts them: on the article's own filter fields
+    (path, published_at, id)."""
+    if filters.section:
+        queryset = queryset.filter(path__startswith=filters.section.path)
+    if filters.author:
+        ids = ArticleAuthor.objects.filter(author=filters.author).values("page_id")
+        queryset = queryset.filter(id__in=ids)
+    if filters.topic:
+        ids = ArticlePageTag.objects.filter(tag=filters.topic).values("content_object_id")
+        queryset = queryset.filter(id__in=ids)
+    if filters.date_from:
+        queryset = queryset.filter(published_at__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        queryset = queryset.filter(published_at__lt=_day_start(filters.date_to + timedelta(1)))
+    return queryset
+
+
+def search_query(query: Query):
+    """The reader's words (all of them must match) and phrases as Wagtail's query objects."""
+    parts = []
+    if query.words:
+        parts.append(PlainText(" ".join(query.words), operator="and"))
+    parts += [Phrase(" ".join(phrase)) for phrase in query.phrases]
+    return parts[0] if len(parts) == 1 else And(parts)
+
+
+def site_articles(home):
+    return (
+        ArticlePage.objects.live()
+        .public()
+        .descendant_of(home)
+        .select_related("sponsor", "series")
+        .defer("body")
+    )
+
+
+def teaser_texts(articles, request) -> dict[int, str]:
+    """The searchable text of each article's body (all of a free one, the teaser of any
+    other), from the cache when it has it: keyed by the live revision and the pages
+    generation, which every change of the teaser length moves on."""
+    pages = generations.current(generations.PAGES, request)
+    keys = {a.pk: f"search-teaser:{a.pk}:{a.live_revision_id}:{pages}" for a in articles}
+    found = cache.get_many(list(keys.values())) if pages else {}
+    texts = {}
+    missing = []
+    for article in articles:
+        text = found.get(keys[article.pk])
+        if text is None:
+            missing.append(article)
+        else:
+            texts[article.pk] = text
+    if missing:
+        teaser = search_index.teaser_paragraphs_for(missing[0])
+        whole = ArticlePage.objects.in_bulk([a.pk for a in missing])
+        fresh = {pk: search_index.public_body_text(a, teaser) for pk, a in whole.items()}
+        texts.update(fresh)
+        if pages:
+            cache.set_many({keys[pk]: text for pk, text in fresh.items()}, TEASER_TIMEOUT)
+    return texts
+
+
+def results_for(articles, query: Query, sections, request) -> list[Result]:
+    terms = query.terms
+    ids = [a.pk for a in articles]
+    authors: dict[int, list] = {pk: [] for pk in ids}
+    for item in (
+        ArticleAuthor.objects.filter(page_id__in=ids)
+        .select_related("author")
+        .order_by("sort_order")
+    ):
+        authors[item.page_id].append(item.author)
+    by_path = {s.path: s for s in sections}
+    texts = teaser_texts(articles, request)
+    out = []
+    for article in articles:
+        decks = " ".join(article.decks)
+        out.append(
+            Result(
+                article=article,
+                headline=highlight(article.title, terms),
+                deck=highlight(decks, terms) if decks else "",
+                snippet=snippet(texts.get(article.pk, ""), terms),
+                section=by_path.get(article.path[: -ArticlePage.steplen]),
+                authors=authors[article.pk],
+            )
+        )
+    return out
+
+
+def _options():
+    authors = Author.objects.order_by("name").only("name", "slug")
+    topics = (
+        Tag.objects.filter(news_articlepagetag_items__isnull=False)
+        .distinct()
+        .order_by("name")
+        .only("name", "slug")
+    )
+    return list(authors), list(topics)
+
+
+def _home(request):
+    site = Site.find_for_request(request)
+    if site is None:
+        raise Http404("No site")
+    return site.root_page
+
+
+@require_safe
+def search(request):
+    home = _home(request)
+    query = clean_query(_first(request.GET, "q"))
+    sections = list(SectionPage.objects.live().child_of(home).order_by("path"))
+    filters = parse_filters(request.GET, sections)
+    sort = _first(request.GET, "sort")
+    sort = sort if sort in SORTS else SORTS[0]
+    number = parse_page(request.GET.getlist("page"))
+    if number is INVALID or number > MAX_PAGES:
+        raise Http404("No such page of results")
+    authors, topics = _options()
+    context = {
+        "query": query,
+        "filters": filters,
+        "sort": sort,
+        "sections": sections,
+        "authors": authors,
+        "topics": topics,
+        "page_size": PAGE_SIZE,
+        "max_pages": MAX_PAGES,
+    }
+    if query.empty:
+        if number != 1:
+            raise Http404("No such page of results")
+        recent = list(site_articles(home).order_by("-published_at", "-id")[:RECENT])
+        context["recent"] = recent
+        return render(request, "news/search_results.html", context)
+    queryset = filtered(site_articles(home), filters)
+    relevance = sort == "relevance"
+    if not relevance:
+        queryset = queryset.order_by("-published_at", "-id")
+    results = queryset.search(search_query(query), order_by_relevance=relevance)
+    paginator = Paginator(results, PAGE_SIZE)
+    if number > paginator.num_pages:
+        raise Http404("No such page of results")
+    page = paginator.page(number)
+    context.update(
+        page=page,
+        results=results_for(list(page.object_list), query, sections, request),
+        last_page=min(paginator.num_pages, MAX_PAGES),
+        more_than_shown=paginator.num_pages > MAX_PAGES,
+        query_string=_query_string(request, query, exclude="page"),
+        unfiltered=_query_string(request, query, keep=("q", "sort")),
+    )
+    return render(request, "news/search_results.html", context)
+
+
+def _query_string(request, query: Query, *, exclude: str = "", keep: tuple = ()) -> str:
+    """This search's parameters for links (pages, "without filters"): one value of each,
+    and the query as it was searched (cut and cleaned), never the reader's 10 KB."""
+    params = request.GET.copy()
+    for name in list(params):
+        if name == exclude or (keep and name not in keep):
+            del params[name]
+        else:
+            params.setlist(name, params.getlist(name)[:1])
+    params["q"] = query.text
+    return params.urlencode()
