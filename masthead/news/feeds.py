@@ -23,6 +23,7 @@ import hashlib
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
@@ -272,9 +273,12 @@ def public_feed(request, scope: Scope, kind: str) -> HttpResponse:
 
 
 def _live():
-    from .models import live_articles  # models imports this module for the routes
-
-    return live_articles()
+    """Live public articles, newest first, as news.models.live_articles lists them; found
+    through the app registry because models imports this module for the page routes."""
+    articles = apps.get_model("news", "ArticlePage").objects.live().public()
+    return articles.select_related("series", "sponsor", "lead_image").order_by(
+        "-published_at", "-pk"
+    )
 
 
 def site_scope(home, request) -> Scope:
@@ -288,24 +292,17 @@ def site_scope(home, request) -> Scope:
 
 
 def page_scope(page, request) -> Scope:
-    from .models import SeriesPage
-
-    articles = _live().filter(series=page) if isinstance(page, SeriesPage) else _live()
-    if not isinstance(page, SeriesPage):
-        articles = articles.child_of(page)
     return Scope(
         key=f"page:{page.pk}",
         title=page.title,
         link=page.get_url(request),
         description=getattr(page, "intro", "") or f"{page.title} from {site_name()}",
-        articles=articles,
+        articles=page.feed_articles(_live()),
     )
 
 
 def author_scope(home, slug: str) -> Scope:
-    from .models import Author
-
-    author = get_object_or_404(Author, slug=slug)
+    author = get_object_or_404(apps.get_model("news", "Author"), slug=slug)
     return Scope(
         key=f"author:{author.pk}",
         title=author.name,
@@ -330,7 +327,10 @@ def topic_scope(home, slug: str) -> Scope:
 
 
 class FeedRoutes:
-    """A section's or series' feeds: <page>/feed/ (RSS 2.0) and <page>/feed/atom/."""
+    """A section's feeds: <page>/feed/ (RSS 2.0) and <page>/feed/atom/, of its articles."""
+
+    def feed_articles(self, articles):
+        return articles.child_of(self)
 
     @path("feed/", name="feed")
     def rss_feed(self, request):
@@ -339,6 +339,13 @@ class FeedRoutes:
     @path("feed/atom/", name="feed-atom")
     def atom_feed(self, request):
         return public_feed(request, page_scope(self, request), "atom")
+
+
+class SeriesFeedRoutes(FeedRoutes):
+    """A series' feeds: the articles of the series, wherever they are filed."""
+
+    def feed_articles(self, articles):
+        return articles.filter(series=self)
 
 
 class SiteFeedRoutes:
@@ -391,8 +398,6 @@ def feed_links(context) -> list[dict]:
     """The <link rel="alternate"> feeds of the page being rendered: the site's, and the
     page's own (a section, series, author or topic). Built from what the page's context
     holds already: no query."""
-    from .models import SectionPage, SeriesPage
-
     rss, atom = "application/rss+xml", "application/atom+xml"
     name = site_name()
     found = [
@@ -405,7 +410,7 @@ def feed_links(context) -> list[dict]:
         own = (context["author"].name, context["author"].get_url())
     elif context.get("topic") is not None and hasattr(context["topic"], "slug"):
         own = (context["topic"].name, f"/topics/{context['topic'].slug}/")
-    elif isinstance(page, SectionPage | SeriesPage):
+    elif isinstance(page, FeedRoutes):
         own = (page.title, page.url)
     if own is not None and own[1]:
         title, url = own

@@ -31,7 +31,7 @@ from masthead.core import clock
 from . import routing, search_index
 from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
-from .feeds import FeedRoutes, SiteFeedRoutes
+from .feeds import FeedRoutes, SeriesFeedRoutes, SiteFeedRoutes
 from .forms import ArticlePageForm
 from .images import SHARE_IMAGE
 from .paragraphs import split_paragraphs
@@ -214,7 +214,7 @@ class SeriesIndexPage(Page):
         return context
 
 
-class SeriesPage(FeedRoutes, RoutablePageMixin, Page):
+class SeriesPage(SeriesFeedRoutes, RoutablePageMixin, Page):
     """A running series; its title is the kicker above each of its articles."""
 
     intro = models.TextField(blank=True)
