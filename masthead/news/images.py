@@ -57,8 +57,14 @@ BODY = ARTICLE_LEAD
 # The print view: one JPEG, one of the article lead's renditions.
 PRINT = PictureKind(resize=("width-800",), formats=("jpeg",))
 
+# An author's photo: square, beside the name on their page and in the authors index.
+AUTHOR = PictureKind(resize=("fill-160x160", "fill-320x320"), sizes="10rem")
+AUTHOR_THUMB = PictureKind(resize=("fill-96x96", "fill-192x192"), sizes="6rem")
+
 KINDS = {
     "card": CARD,
+    "author": AUTHOR,
+    "author_thumb": AUTHOR_THUMB,
     "lead_card": LEAD_CARD,
     "article_lead": ARTICLE_LEAD,
     "body": BODY,
@@ -67,6 +73,8 @@ KINDS = {
 
 # og:image and the JSON-LD image of an article (1.91:1, as the social networks crop it).
 SHARE_IMAGE = "fill-1200x630"
+# og:image of an author's page: their photo, square (a face cropped to 1.91:1 loses its chin).
+AUTHOR_SHARE_IMAGE = "fill-600x600"
 
 
 def lead_image_specs() -> tuple[str, ...]:
@@ -80,3 +88,8 @@ def lead_image_specs() -> tuple[str, ...]:
         SHARE_IMAGE,
     ]
     return tuple(dict.fromkeys(specs))
+
+
+def author_photo_specs() -> tuple[str, ...]:
+    """Every rendition an author's photo appears in: their page, the index, og:image."""
+    return (*AUTHOR.filter_specs, *AUTHOR_THUMB.filter_specs, AUTHOR_SHARE_IMAGE)

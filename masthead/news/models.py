@@ -6,11 +6,13 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Count
+from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
@@ -33,14 +35,15 @@ from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
 from .feeds import FeedRoutes, SeriesFeedRoutes, SiteFeedRoutes
 from .forms import ArticlePageForm
-from .images import SHARE_IMAGE
+from .images import AUTHOR_SHARE_IMAGE, SHARE_IMAGE
+from .listings import HOME, listing_head, page_of
 from .paragraphs import split_paragraphs
 from .rendering import PAYWALLED_CLASS, ArticleRef, article_response, teaser_split
 from .renditions import rendition_or_none
 from .share import share_links
 from .structured_data import ArticleFacts, Person, news_article, to_script_json
 
-PAGE_SIZE = 10
+TOPICS_PAGE_SIZE = 200  # topics on a page of the topics index
 RELATED_WINDOW = timedelta(days=365)
 INFO_PAGE_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul"]
 
@@ -59,7 +62,9 @@ class Access(models.TextChoices):
 
 
 def paginate(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    """The page of a listing that `?page=` asks for; a bad or too large number is a 404
+    (news.listings.page_of, news.paging.parse_page)."""
+    return page_of(request, queryset)
 
 
 def live_articles():
@@ -74,13 +79,47 @@ def live_articles():
 class Author(index.Indexed, models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
-    role = models.CharField(max_length=120, blank=True)
-    bio = models.TextField(blank=True)
-    photo = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    role = models.CharField(
+        "role or title", max_length=120, blank=True, help_text="E.g. Seoul bureau chief."
     )
+    bio = models.TextField(blank=True, help_text="Plain text; a blank line starts a new paragraph.")
+    photo = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Shown square on the author's page and in the authors index.",
+    )
+    website = models.URLField(blank=True)
+    email = models.EmailField("e-mail", blank=True, help_text="Shown to readers on the page.")
+    x_handle = models.CharField(
+        "X (Twitter) handle",
+        max_length=16,
+        blank=True,
+        validators=[RegexValidator(r"^@?[A-Za-z0-9_]{1,15}$", "Letters, digits and _ only.")],
+        help_text="E.g. @hana_okafor",
+    )
+    mastodon = models.URLField("Mastodon profile", blank=True, help_text="The profile's address.")
+    linkedin = models.URLField("LinkedIn profile", blank=True)
 
-    panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("role"), FieldPanel("bio")]
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("role"),
+        FieldPanel("photo"),
+        FieldPanel("bio"),
+        MultiFieldPanel(
+            [
+                FieldPanel("website"),
+                FieldPanel("email"),
+                FieldPanel("x_handle"),
+                FieldPanel("mastodon"),
+                FieldPanel("linkedin"),
+            ],
+            heading="Links",
+        ),
+    ]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
     class Meta:
@@ -91,6 +130,28 @@ class Author(index.Indexed, models.Model):
 
     def get_url(self):
         return f"/authors/{self.slug}/"
+
+    @property
+    def bio_paragraphs(self) -> list[str]:
+        return [p.strip() for p in self.bio.split("\n\n") if p.strip()]
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """(label, URL) of each link the author has, in a fixed order."""
+        links = []
+        if self.website:
+            links.append(("Website", self.website))
+        if self.email:
+            links.append(("E-mail", f"mailto:{self.email}"))
+        if self.x_handle:
+            links.append(
+                (f"X: @{self.x_handle.lstrip('@')}", f"https://x.com/{self.x_handle.lstrip('@')}")
+            )
+        if self.mastodon:
+            links.append(("Mastodon", self.mastodon))
+        if self.linkedin:
+            links.append(("LinkedIn", self.linkedin))
+        return links
 
 
 class Sponsor(models.Model):
@@ -161,29 +222,121 @@ class HomePage(SiteFeedRoutes, RoutablePageMixin, Page):
                 latest = latest.exclude(pk=lead.pk)
             sections.append((section, list(latest[:4])))
         context.update(lead=lead, sections=sections)
+        context["listing"] = listing_head(
+            request,
+            path=self.url_path_for(request),
+            title=settings.MASTHEAD_SITE_NAME,
+            description=self.search_description or self.intro,
+            image=lead.lead_image if lead else None,
+        )
         return context
+
+    def render_route(self, request, template: str, context: dict):
+        """A route's page (authors, topics) with only its own context: not the home page's
+        lead and sections, which it does not show."""
+        base = super().get_context(request)
+        return TemplateResponse(request, template, {**base, **context})
+
+    def url_path_for(self, request, route: str = "") -> str:
+        """The path of this page (or of one of its routes, e.g. "authors/") on this site."""
+        return (self.get_url(request) or "/") + route
+
+    def live_articles(self):
+        return live_articles().descendant_of(self)
+
+    @path("authors/", name="authors")
+    def authors_index(self, request):
+        """Every author with at least one live article, alphabetically, with their count."""
+        counts = dict(
+            ArticleAuthor.objects.filter(page__in=self.live_articles().values("pk"))
+            .values_list("author_id")
+            .annotate(articles=Count("page_id", distinct=True))
+        )
+        authors = list(
+            Author.objects.filter(pk__in=counts).select_related("photo").order_by(Lower("name"))
+        )
+        for author in authors:
+            author.article_count = counts[author.pk]
+        listing = listing_head(
+            request,
+            path=self.url_path_for(request, "authors/"),
+            title="Authors",
+            description=f"The reporters and editors who write for {settings.MASTHEAD_SITE_NAME}.",
+            trail=[(HOME, self.url_path_for(request))],
+        )
+        return self.render_route(
+            request, "news/authors_index.html", {"authors": authors, "listing": listing}
+        )
 
     @path("authors/<slug:slug>/", name="author")
     def author_page(self, request, slug):
-        author = get_object_or_404(Author, slug=slug)
-        articles = live_articles().descendant_of(self).filter(article_authors__author=author)
-        return self.render(
+        author = get_object_or_404(Author.objects.select_related("photo"), slug=slug)
+        articles = self.live_articles().filter(article_authors__author=author)
+        page = paginate(request, articles)
+        listing = listing_head(
             request,
-            template="news/author_page.html",
-            context_overrides={"author": author, "articles": paginate(request, articles)},
+            path=self.url_path_for(request, f"authors/{author.slug}/"),
+            title=author.name,
+            description=(author.bio_paragraphs[:1] or [author.role or author.name])[0],
+            trail=[
+                (HOME, self.url_path_for(request)),
+                ("Authors", self.url_path_for(request, "authors/")),
+            ],
+            page=page,
+            og_type="profile",
+            image=author.photo,
+            image_spec=AUTHOR_SHARE_IMAGE,
+        )
+        return self.render_route(
+            request,
+            "news/author_page.html",
+            {"author": author, "articles": page, "listing": listing},
+        )
+
+    @path("topics/", name="topics")
+    def topics_index(self, request):
+        """Every topic that tags at least one live article, alphabetically, with its count."""
+        topics = (
+            ArticlePageTag.objects.filter(content_object__in=self.live_articles().values("pk"))
+            .values("tag_id", "tag__name", "tag__slug")
+            .annotate(articles=Count("content_object_id", distinct=True))
+            .order_by(Lower("tag__name"), "tag_id")
+        )
+        page = page_of(request, topics, TOPICS_PAGE_SIZE)
+        listing = listing_head(
+            request,
+            path=self.url_path_for(request, "topics/"),
+            title="Topics",
+            description=f"Every subject {settings.MASTHEAD_SITE_NAME} covers, A to Z.",
+            trail=[(HOME, self.url_path_for(request))],
+            page=page,
+        )
+        return self.render_route(
+            request, "news/topics_index.html", {"topics": page, "listing": listing}
         )
 
     @path("topics/<slug:slug>/", name="topic")
     def topic_page(self, request, slug):
         topic = get_object_or_404(Tag, slug=slug)
-        articles = live_articles().descendant_of(self).filter(tagged_items__tag=topic)
-        page = paginate(request, articles.distinct())
+        articles = self.live_articles().filter(tagged_items__tag=topic).distinct()
+        page = paginate(request, articles)
         if not page.object_list:
             raise Http404("No articles on this topic")
-        return self.render(
+        first = page.object_list[0]
+        listing = listing_head(
             request,
-            template="news/topic_page.html",
-            context_overrides={"topic": topic, "articles": page},
+            path=self.url_path_for(request, f"topics/{topic.slug}/"),
+            title=topic.name,
+            description=f"Articles on {topic.name} from {settings.MASTHEAD_SITE_NAME}.",
+            trail=[
+                (HOME, self.url_path_for(request)),
+                ("Topics", self.url_path_for(request, "topics/")),
+            ],
+            page=page,
+            image=first.lead_image,
+        )
+        return self.render_route(
+            request, "news/topic_page.html", {"topic": topic, "articles": page, "listing": listing}
         )
 
 
@@ -196,7 +349,19 @@ class SectionPage(FeedRoutes, RoutablePageMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["articles"] = paginate(request, live_articles().child_of(self))
+        page = paginate(request, live_articles().child_of(self))
+        home = self.get_parent()
+        first = page.object_list[0] if page.object_list else None
+        context["articles"] = page
+        context["listing"] = listing_head(
+            request,
+            path=self.get_url(request),
+            title=self.title,
+            description=self.search_description or self.intro,
+            trail=[(HOME, home.get_url(request))],
+            page=page,
+            image=first.lead_image if first else None,
+        )
         return context
 
 
@@ -211,6 +376,13 @@ class SeriesIndexPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["series_list"] = SeriesPage.objects.live().child_of(self).order_by("title")
+        context["listing"] = listing_head(
+            request,
+            path=self.get_url(request),
+            title=self.title,
+            description=self.search_description or self.intro,
+            trail=[(HOME, self.get_parent().get_url(request))],
+        )
         return context
 
 
@@ -225,7 +397,22 @@ class SeriesPage(SeriesFeedRoutes, RoutablePageMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["articles"] = paginate(request, live_articles().filter(series=self))
+        page = paginate(request, live_articles().filter(series=self))
+        index_page = self.get_parent()
+        first = page.object_list[0] if page.object_list else None
+        context["articles"] = page
+        context["listing"] = listing_head(
+            request,
+            path=self.get_url(request),
+            title=self.title,
+            description=self.search_description or self.intro,
+            trail=[
+                (HOME, index_page.get_parent().get_url(request)),
+                (index_page.title, index_page.get_url(request)),
+            ],
+            page=page,
+            image=first.lead_image if first else None,
+        )
         return context
 
 
@@ -461,6 +648,17 @@ class ArticlePage(RoutablePageMixin, Page):
         if share_image is not None:
             og_image_url = request.build_absolute_uri(share_image.url)
         topics = list(self.topics.all())
+        # The trail is the same for every reader, so it lives in the cached frame.
+        section = self.section
+        trail = [
+            (HOME, section.get_parent().get_url(request)),
+            (section.title, section.get_url(request)),
+        ]
+        if self.series_id and self.series.live:
+            trail.append((self.series.title, self.series.get_url(request)))
+        context["trail"] = listing_head(
+            request, path=self.get_url(request), title=self.title, description="", trail=trail
+        )
         context.update(
             canonical_url=url,
             og_image_url=og_image_url,

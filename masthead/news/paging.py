@@ -9,8 +9,8 @@ same way everywhere: never an error page from a parse.
   last page is the caller's 404);
 - anything else — zero, negative, a sign, spaces, decimals, `abc`, `10^20`, a huge number,
   fullwidth or other non-ASCII digits (`２`), or the parameter given more than once
-  (`?page=2&page=3`) — is INVALID: the listing answers 404, so a malformed address is
-  never indexed as a second copy of a listing.
+  (`?page=2&page=3`) — is INVALID: the listing shows its first page (whose canonical
+  link names the listing's own address, so the malformed one is not indexed as a copy).
 
 Non-ASCII digits are refused rather than normalised: `int("２")` would accept them, but no
 link the site writes contains one, so such an address was typed or mangled, and one

@@ -302,6 +302,11 @@ MASTHEAD_DEMO = env_bool("MASTHEAD_DEMO", False)
 # `load_demo` makes every rendition its pages show ahead (masthead.demo.renditions; about
 # a second of CPU per article). The tests turn it off except where they test it.
 MASTHEAD_DEMO_RENDITIONS = env_bool("MASTHEAD_DEMO_RENDITIONS", True)
+# Articles on a page of a listing (sections, series, author and topic pages). The demo's
+# sections hold seven stories each, so a demo lists five a page and shows its pagination.
+MASTHEAD_LISTING_PAGE_SIZE = int(
+    os.environ.get("MASTHEAD_LISTING_PAGE_SIZE") or (5 if MASTHEAD_DEMO else 20)
+)
 # Who takes payments: "stripe", or "test" (offline: card 4242… pays; the default, which
 # production settings accept only with MASTHEAD_DEMO), or a dotted path.
 MASTHEAD_PAYMENT_PROVIDER = os.environ.get("MASTHEAD_PAYMENT_PROVIDER") or "test"

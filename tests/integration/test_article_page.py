@@ -59,9 +59,9 @@ def test_share_row_links_carry_the_encoded_article_url(site, client):
 def test_json_ld_is_a_valid_news_article_without_body_text(site, client):
     soup = soup_of(client, ARTICLE)
     scripts = soup.select('script[type="application/ld+json"]')
-    assert len(scripts) == 1
+    # The article, and its breadcrumb trail (tests/integration/test_listings.py).
+    assert [json.loads(s.string)["@type"] for s in scripts] == ["NewsArticle", "BreadcrumbList"]
     data = json.loads(scripts[0].string)
-    assert data["@type"] == "NewsArticle"
     assert data["headline"] == "Seoul and Jakarta sign pact"
     assert data["url"] == "http://testserver" + ARTICLE
     assert [a["name"] for a in data["author"]] == ["Ada Reporter", "Ben Writer"]
