@@ -7,6 +7,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from masthead.core import health
 from masthead.news import search as site_search
+from masthead.news import sitemap_views
 from masthead.readers import urls as reader_urls
 from masthead.subscriptions import views as subscription_views
 from masthead.subscriptions.payments import stripe_provider, test_provider, webhooks
@@ -18,6 +19,11 @@ urlpatterns = [
     # First, ahead of every catch-all: probes must stay cheap.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # For crawlers: the same for everyone, cached (news.sitemap_views).
+    path("robots.txt", sitemap_views.robots_txt, name="robots-txt"),
+    path("sitemap.xml", sitemap_views.index, name="sitemap"),
+    path("sitemap-news.xml", sitemap_views.news, name="sitemap-news"),
+    path("sitemap-<slug:section>.xml", sitemap_views.section, name="sitemap-section"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("account/", include(reader_urls)),

@@ -27,7 +27,7 @@ class NewsConfig(AppConfig):
         from masthead.core.sites import forget_sites
 
         from .invalidation import page_changed, page_moved, page_renamed
-        from .models import Author, FooterSettings, Sponsor
+        from .models import Author, FooterSettings, RobotsSettings, Sponsor
         from .rendering import invalidate_on_change
 
         for signal in (page_published, page_unpublished):
@@ -44,6 +44,7 @@ class NewsConfig(AppConfig):
             )
         # FooterSettings: every page's footer links to the pages it chooses.
         watched = [Author, Sponsor, FooterSettings, Tag, Site, PageViewRestriction]
+        watched.append(RobotsSettings)  # /robots.txt is cached under the pages generation
         watched.append(get_image_model())
         # The paywall panel cached for anonymous readers lists offers.
         watched += [apps.get_model("subscriptions", name) for name in ("Offer", "Plan")]

@@ -40,6 +40,8 @@ from .listings import HOME, listing_head, page_of
 from .paragraphs import split_paragraphs
 from .rendering import PAYWALLED_CLASS, ArticleRef, article_response, teaser_split
 from .renditions import rendition_or_none
+from .robots import default_rules as default_robots_rules
+from .robots import problems as robots_problems
 from .share import share_links
 from .structured_data import ArticleFacts, Person, news_article, to_script_json
 
@@ -529,6 +531,11 @@ class ArticlePage(RoutablePageMixin, Page):
     parent_page_types = ["news.SectionPage"]
     subpage_types = []
 
+    class Meta:
+        # The sitemaps' months and the news sitemap's 48 hours are ranges of the date
+        # (news.sitemaps): 100,000 articles are not read to find one month's.
+        indexes = [models.Index(fields=["published_at"], name="news_article_published_idx")]
+
     @property
     def headline(self):
         return self.title
@@ -756,3 +763,32 @@ class FooterSettings(BaseSiteSetting):
         ids = [getattr(self, f"{name}_id") for name in self.LINK_FIELDS]
         found = Page.objects.live().public().in_bulk([pk for pk in ids if pk])
         return [found[pk] for pk in ids if pk in found]
+
+
+def validate_robots_rules(rules: str) -> None:
+    """Every problem of the rules at once, each naming its line (news.robots)."""
+    from django.core.exceptions import ValidationError
+
+    found = robots_problems(rules)
+    if found:
+        raise ValidationError([str(problem) for problem in found])
+
+
+@register_setting(icon="cogs")
+class RobotsSettings(BaseSiteSetting):
+    """What crawlers may fetch: the rules of /robots.txt (Settings > Robots); the site adds
+    the Sitemap lines itself (news.sitemap_views). Saving it forgets the cached robots.txt
+    (the pages generation, news.apps)."""
+
+    rules = models.TextField(
+        default=default_robots_rules,
+        blank=True,
+        validators=[validate_robots_rules],
+        help_text="One rule a line: User-agent:, Allow:, Disallow: or Crawl-delay:, or a "
+        "comment starting with #. Leave out Sitemap lines: the site adds its sitemaps.",
+    )
+
+    panels = [FieldPanel("rules")]
+
+    class Meta:
+        verbose_name = "robots"

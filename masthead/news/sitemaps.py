@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.core.paginator import Paginator
-from django.db.models import Count, Max
-from django.db.models.functions import Coalesce, Greatest, Length, Substr, TruncMonth
+from django.db.models import Count, Exists, F, Max, OuterRef
+from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.urls import NoReverseMatch
 from wagtail.images import get_image_model
 from wagtail.models import Page
@@ -43,17 +43,13 @@ NEWS_LIMIT = 1000  # Google News reads at most 1,000 URLs from one news sitemap
 IMAGE_SPEC = next(spec for spec in reversed(ARTICLE_LEAD.filter_specs) if "jpeg" in spec)
 _MONTH_SECTION = re.compile(r"articles-(\d{4})-(\d{2})")
 
-# An article's date (news.models.ArticlePage.published) and its last change: its last
-# publication, or the editors' "updated" date when that is later.
-DAY = Coalesce("published_at", "first_published_at")
-LASTMOD = Coalesce(
-    Greatest(
-        Coalesce("last_published_at", "updated_at", DAY),
-        Coalesce("updated_at", "last_published_at", DAY),
-    ),
-    DAY,
+# An article's date (ArticlePage.published_at, set when it first goes live; indexed) and its
+# last change: its last publication, or the editors' "updated" date when that is later.
+DAY = F("published_at")
+LASTMOD = Greatest(
+    Coalesce("last_published_at", "updated_at", "published_at"),
+    Coalesce("updated_at", "last_published_at", "published_at"),
 )
-
 
 # --- pure helpers ---------------------------------------------------------------------------
 
@@ -236,8 +232,7 @@ class NewsSitemap(SiteSitemap):
 
 class PagesSitemap(SiteSitemap):
     """Everything but the articles: the site's other live public pages, and the author and
-    topic pages that list at least one of its articles. A page that lists articles is as
-    recent as the newest of them."""
+    topic pages that list at least one of its articles."""
 
     def items(self):
         if not hasattr(self, "_entries"):
@@ -250,8 +245,13 @@ class PagesSitemap(SiteSitemap):
     def lastmod(self, item):
         return item.lastmod
 
+    def get_latest_lastmod(self):
+        return max((e.lastmod for e in self.items() if e.lastmod is not None), default=None)
+
     def _collect(self) -> list[Entry]:
-        from .models import ArticleAuthor, ArticlePage, ArticlePageTag, HomePage
+        from taggit.models import Tag
+
+        from .models import ArticleAuthor, ArticlePage, ArticlePageTag, Author, HomePage
 
         site_articles = articles(self.site)
         pages = (
@@ -260,57 +260,53 @@ class PagesSitemap(SiteSitemap):
             .descendant_of(self.site.root_page, inclusive=True)
             .not_type(ArticlePage)
             .order_by("path")
-            .values("pk", "path", "url_path", "last_published_at")
+            .values("pk", "url_path", "last_published_at")
         )
-        # Sections and series: their newest article (two grouped queries; a section's
-        # articles are its children, found by the path of their parent).
-        parent = Substr("path", 1, Length("path") - Page.steplen)
-        by_parent = site_articles.annotate(parent=parent).values("parent")
-        newest = {row["parent"]: row["lastmod"] for row in by_parent.annotate(lastmod=Max(LASTMOD))}
-        by_series = site_articles.exclude(series=None).values("series_id")
-        newest.update(
-            (("series", row["series_id"]), row["lastmod"])
-            for row in by_series.annotate(lastmod=Max(LASTMOD))
-        )
-        everything = max((d for d in newest.values() if d is not None), default=None)
-        entries = []
-        for page in pages:
-            dates = [page["last_published_at"], newest.get(page["path"])]
-            dates.append(newest.get(("series", page["pk"])))
-            if page["pk"] == self.site.root_page_id:
-                dates.append(everything)
-            lastmod = max((d for d in dates if d is not None), default=None)
-            entries.append(Entry(site_path(page["url_path"], self.root_url_path), lastmod))
+        # The pages that list articles change with every new one; the newest article's date
+        # (one indexed query) stands for all of them. Finding each section's, author's or
+        # topic's own newest would read every article of a large archive.
+        dated = site_articles.exclude(published_at=None).order_by("-published_at")
+        newest = dated.values_list("published_at", flat=True).first()
 
+        def latest(*dates):
+            return max((d for d in dates if d is not None), default=None)
+
+        entries = [
+            Entry(
+                site_path(page["url_path"], self.root_url_path),
+                latest(page["last_published_at"], newest)
+                if page["pk"] == self.site.root_page_id
+                else page["last_published_at"],
+            )
+            for page in pages
+        ]
         home = self.site.root_page.specific_deferred
         if not isinstance(home, HomePage):
             return entries
         base = site_path(home.url_path, self.root_url_path)
-        authors = (
-            ArticleAuthor.objects.filter(page__in=site_articles.values("pk"))
-            .values("author__slug")
-            .annotate(lastmod=Max("page__last_published_at"))
-            .order_by("author__slug")
-        )
-        topics = (
-            ArticlePageTag.objects.filter(content_object__in=site_articles.values("pk"))
-            .values("tag__slug")
-            .annotate(lastmod=Max("content_object__last_published_at"))
-            .order_by("tag__slug")
-        )
-        for route, kind, rows, slug_field in (
-            ("authors", "author", authors, "author__slug"),
-            ("topics", "topic", topics, "tag__slug"),
+        live_ids = site_articles.values("pk")
+        # Authors and topics with at least one live article: a semi-join that stops at the
+        # first article it finds for each.
+        authors = Author.objects.filter(
+            Exists(ArticleAuthor.objects.filter(author=OuterRef("pk"), page__in=live_ids))
+        ).values_list("slug", flat=True)
+        topics = Tag.objects.filter(
+            Exists(ArticlePageTag.objects.filter(tag=OuterRef("pk"), content_object__in=live_ids))
+        ).values_list("slug", flat=True)
+        for route, kind, slugs in (
+            ("authors", "author", authors.order_by("slug")),
+            ("topics", "topic", topics.order_by("slug")),
         ):
-            rows = list(rows)
+            slugs = list(slugs)
             try:
                 index_path = base + home.reverse_subpage(route)
             except NoReverseMatch:
                 pass  # no index page of this kind on this version of the site
             else:
-                if rows:
-                    entries.append(Entry(index_path, max(r["lastmod"] for r in rows)))
-            for row in rows:
-                path = home.reverse_subpage(kind, kwargs={"slug": row[slug_field]})
-                entries.append(Entry(base + path, row["lastmod"]))
+                if slugs:
+                    entries.append(Entry(index_path, newest))
+            entries += [
+                Entry(base + home.reverse_subpage(kind, kwargs={"slug": slug}), None)
+                for slug in slugs
+            ]
         return entries
