@@ -100,6 +100,7 @@ def walk(site, exclusive):
         "readers:verify-email": ["/account/verify/not-a-token/"],
         "readers:change-email": ["/account/email/"],
         "readers:change-display-name": ["/account/name/"],
+        "readers:private-feed": ["/account/feed/"],
         "readers:password-reset": ["/account/password/reset/"],
         "readers:password-reset-sent": ["/account/password/reset/sent/"],
         "readers:password-reset-confirm": ["/account/password/reset/MQ/not-a-token/"],

@@ -212,6 +212,7 @@ def test_every_reader_facing_page_is_titled_with_the_publication_once(site, clie
     get("/account/password/reset/done/", "password-reset-complete")
     client.post("/account/sign-in/", {"username": "new@example.com", "password": PASSWORD})
     get("/account/", "account")
+    post("/account/feed/", {"action": "make"}, "private-feed")  # shows the address once
     get("/account/email/", "change-email")
     post("/account/email/", {"email": "newer@example.com", "password": PASSWORD})
     get(f"/subscribe/{offer.pk}/", follow=True)  # on to the test provider's checkout page
