@@ -1,6 +1,8 @@
 from django.contrib import messages
 from django.template.defaultfilters import pluralize
+from taggit.models import Tag
 from wagtail import hooks
+from wagtail.admin.panels import FieldPanel
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -23,8 +25,26 @@ class SponsorViewSet(SnippetViewSet):
     list_display = ["name"]
 
 
+class TopicViewSet(SnippetViewSet):
+    """Topics are taggit's tags (ArticlePage.topics): editors tag articles with them in the
+    page editor and, here, rename them, fix their slugs (the /topics/<slug>/ address) or
+    add new ones. Saving one renders every page again (news.apps watches Tag). Wagtail has
+    no tag admin of its own; the permissions are taggit's (add/change/delete tag)."""
+
+    model = Tag
+    icon = "tag"
+    menu_label = "Topics"
+    add_to_admin_menu = True
+    menu_order = 250
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    ordering = ["name"]
+    panels = [FieldPanel("name"), FieldPanel("slug")]
+
+
 register_snippet(AuthorViewSet)
 register_snippet(SponsorViewSet)
+register_snippet(TopicViewSet)
 
 
 @hooks.register("after_create_page")
