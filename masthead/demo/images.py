@@ -47,3 +47,37 @@ def lead_image(*, seed: str, hue: int, label: str) -> bytes:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=82, optimize=True, progressive=True)
     return out.getvalue()
+
+
+PORTRAIT_SIZE = 640
+
+
+def author_portrait(*, seed: str, hue: int, initials: str) -> bytes:
+    """A square JPEG standing in for an author's photo: a head-and-shoulders silhouette on a
+    background in the author's hue, with their initials on the chest. Drawn, not downloaded,
+    and plainly not a photograph of anyone."""
+    rng = random.Random(seed)  # noqa: S311 - picture layout, not security
+    size = PORTRAIT_SIZE
+    image = Image.new("RGB", (size, size), _rgb(hue, 0.35, 0.78))
+    draw = ImageDraw.Draw(image)
+    for ring in range(6, 0, -1):  # soft concentric backdrop
+        radius = size * ring / 9
+        shade = _rgb(hue + rng.randrange(-12, 12), 0.4, 0.62 + ring * 0.03)
+        draw.ellipse(
+            [size / 2 - radius, size * 0.42 - radius, size / 2 + radius, size * 0.42 + radius],
+            fill=shade,
+        )
+    body = _rgb(hue + 180, 0.25, 0.28)
+    skin = _rgb(rng.randrange(18, 34), rng.uniform(0.3, 0.5), rng.uniform(0.35, 0.72))
+    draw.ellipse([size * 0.16, size * 0.66, size * 0.84, size * 1.3], fill=body)  # shoulders
+    draw.rectangle([size * 0.44, size * 0.55, size * 0.56, size * 0.7], fill=skin)  # neck
+    draw.ellipse([size * 0.33, size * 0.22, size * 0.67, size * 0.62], fill=skin)  # head
+    hair = _rgb(rng.randrange(0, 40), 0.3, rng.uniform(0.08, 0.3))
+    draw.chord([size * 0.31, size * 0.18, size * 0.69, size * 0.5], 180, 360, fill=hair)
+    font = ImageFont.load_default(size=size // 9)
+    draw.text(
+        (size / 2, size * 0.86), initials.upper(), font=font, fill=(255, 255, 255), anchor="mm"
+    )
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85, optimize=True)
+    return out.getvalue()

@@ -28,7 +28,7 @@ from masthead.news.models import (
 from . import subscriptions
 from .accounts import STAFF, demo_password
 from .content import Article, Catalogue, load_catalogue, parse_body
-from .images import lead_image
+from .images import author_portrait, lead_image
 from .roles import newsroom_editors
 
 
@@ -54,6 +54,8 @@ def load_demo(catalogue: Catalogue | None = None) -> Report:
     )
     series = {s["slug"]: _child(series_index, SeriesPage, s, report) for s in catalogue.series}
     authors = {a["slug"]: _snippet(Author, a, report) for a in catalogue.authors}
+    for data in catalogue.authors:
+        _author_photo(authors[data["slug"]], data, report)
     sponsors = {s["slug"]: _snippet(Sponsor, s, report) for s in catalogue.sponsors}
     for article in sorted(catalogue.articles, key=lambda a: a.published):
         _article(article, sections, series, authors, sponsors, report)
@@ -118,6 +120,28 @@ def _snippet(model, data: dict, report: Report):
     if created:
         report.add(f"{model.__name__} {data['slug']}")
     return instance
+
+
+def _author_photo(author: Author, data: dict, report: Report) -> None:
+    """A drawn portrait (images.author_portrait) the first time; an image that exists
+    already is left as it is, and so is an author whose photo an editor removed."""
+    image_model = get_image_model()
+    title = f"Demo author: {data['slug']}"
+    if image_model.objects.filter(title=title).exists():
+        return
+    initials = "".join(word[0] for word in data["name"].replace("-", " ").split()[:2])
+    portrait = author_portrait(seed=data["slug"], hue=data.get("photo_hue", 200), initials=initials)
+    image = image_model(
+        title=title,
+        description=f"Illustrated portrait of {data['name']}",
+        collection=Collection.get_first_root_node(),
+    )
+    image.file = ImageFile(BytesIO(portrait), name=f"author-{data['slug'][:60]}.jpg")
+    image.save()
+    if author.photo_id is None:
+        author.photo = image
+        author.save(update_fields=["photo"])
+    report.add(f"photo of {data['slug']}")
 
 
 def _image(article: Article):

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from wagtail.images import get_image_model
 
-from masthead.news.images import lead_image_specs
-from masthead.news.models import ArticlePage
+from masthead.news.images import author_photo_specs, lead_image_specs
+from masthead.news.models import ArticlePage, Author
 from masthead.news.renditions import renditions_or_none
 
 
@@ -20,3 +20,7 @@ def make_renditions(progress: Callable[[str], None]) -> None:
         made = renditions_or_none(image, specs) is not None
         state = f"{len(specs)} renditions" if made else "original file missing, skipped"
         progress(f"Renditions {number}/{len(images)}: {image.title} ({state})")
+    photos = get_image_model().objects.filter(pk__in=Author.objects.values("photo")).order_by("pk")
+    for image in photos:
+        made = renditions_or_none(image, author_photo_specs()) is not None
+        progress(f"Renditions: {image.title} ({'made' if made else 'original file missing'})")
