@@ -266,6 +266,34 @@ def test_no_sentence_of_any_body_is_in_any_sitemap(client, paper):
     assert "october-story" in client.get("/sitemap-articles-2026-10.xml").content.decode()
 
 
+def test_every_reader_and_a_crawler_get_the_same_sitemaps(client, paper):
+    """One answer for everybody: a subscriber and a search engine's user agent are sent the
+    bytes an anonymous reader gets, so no entitlement could ever add body text."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    from masthead.subscriptions import actions
+    from tests.integration.subscription_factories import make_plan, make_reader
+
+    subscriber = make_reader()
+    actions.start(user=subscriber, plan=make_plan(), period_end=NOW + timedelta(days=30), now=NOW)
+    signed_in = Client()
+    signed_in.force_login(subscriber)
+    crawler = Client(HTTP_USER_AGENT="Mozilla/5.0 (compatible; Googlebot/2.1)")
+    urls = ["/sitemap.xml", "/sitemap-pages.xml", "/sitemap-news.xml"]
+    urls += ["/sitemap-articles-2026-10.xml", "/sitemap-articles-2026-11.xml"]
+
+    def fresh(reader, url):  # rendered for this reader, not the cache's copy
+        cache.clear()
+        return reader.get(url).content
+
+    for url in urls:
+        anonymous = fresh(client, url)
+        assert fresh(signed_in, url) == anonymous, url
+        assert fresh(crawler, url) == anonymous, url
+        assert SECRET.encode() not in anonymous
+
+
 def test_robots_txt_has_the_default_rules_and_the_sitemap_lines(client, paper):
     response = client.get("/robots.txt")
 
