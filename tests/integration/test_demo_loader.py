@@ -87,3 +87,21 @@ def test_the_demo_paywall_sells_the_demo_offers(client):
     headlines = [h.get_text(strip=True) for h in soup.select(".paywall .choice__headline")]
     assert headlines == ["Try 1 month for $0.99", "Try 3 months for $9", "Try 14 days free"]
     assert body.count("These offers end") == 1
+
+
+def test_the_demo_shows_authors_with_photos_and_topics_on_every_article(client):
+    call_command("load_demo")
+    catalogue = load_catalogue()
+    authors = list(Author.objects.all())
+    assert len(authors) == len(catalogue.authors)
+    assert all(a.photo_id and a.role and a.bio for a in authors)
+    assert all(a.topics.exists() for a in ArticlePage.objects.live())
+
+    index = BeautifulSoup(client.get("/authors/").content, "html.parser")
+    assert len(index.select(".author-index__item img")) == len(authors)
+    page = BeautifulSoup(client.get("/authors/hana-okafor/").content, "html.parser")
+    assert page.select_one(".author-profile picture") is not None
+    assert len(page.select(".author-bio")) == 2
+    assert page.select(".author-links a")
+    topics = BeautifulSoup(client.get("/topics/").content, "html.parser")
+    assert len(topics.select(".topic-index a")) >= 20
