@@ -99,7 +99,7 @@ def _entry(article, request) -> Entry:
         pk=article.pk,
         access=article.access,
         title=article.title,
-        url=article.get_full_url(request),
+        url=request.build_absolute_uri(article.get_url(request)),
         deck=article.deck,
         kinds=tuple(p.kind for p in pieces),
         pieces=tuple(str(p.html) for p in pieces),
