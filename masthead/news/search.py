@@ -7,6 +7,7 @@ see (news.search_index), and every snippet and highlight comes from that text to
 page is the same for every reader, whoever they are. docs/search.md gives the decisions
 and the bounds on what one query may cost."""
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -34,6 +35,9 @@ PAGE_SIZE = 20
 MAX_PAGES = 50
 RECENT = 10
 TEASER_TIMEOUT = 24 * 3600
+# Seconds a search's count and page of ids are kept (under the listings generation, so a
+# publish is seen at once: the time only bounds the cache's memory).
+RESULTS_TIMEOUT = 300
 SORTS = ("relevance", "date")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Dates a filter may name: beyond them a time zone's offset overflows Python's datetime.
@@ -203,15 +207,62 @@ def results_for(articles, query: Query, sections, request) -> list[Result]:
     return out
 
 
-def _options():
-    authors = Author.objects.order_by("name").only("name", "slug")
-    topics = (
-        Tag.objects.filter(news_articlepagetag_items__isnull=False)
-        .distinct()
-        .order_by("name")
-        .only("name", "slug")
+def _options(home, request):
+    """The sections, authors and topics the form offers: kept in the cache under the pages
+    and listings generations (a renamed section or author, a story with a new topic)."""
+    pages = generations.current(generations.PAGES, request)
+    listings = generations.current(generations.LISTINGS, request)
+    key = f"search-options:{home.pk}:{pages}:{listings}" if pages and listings else None
+    found = cache.get(key) if key else None
+    if found is None:
+        sections = list(SectionPage.objects.live().child_of(home).order_by("path"))
+        authors = list(Author.objects.order_by("name").only("name", "slug"))
+        topics = list(
+            Tag.objects.filter(news_articlepagetag_items__isnull=False)
+            .distinct()
+            .order_by("name")
+            .only("name", "slug")
+        )
+        found = (sections, authors, topics)
+        if key:
+            cache.set(key, found, RESULTS_TIMEOUT)
+    return found
+
+
+def ranked(queryset, query: Query, filters: Filters, sort: str, number: int, request):
+    """(how many articles match, the articles of page `number` in order). The count and the
+    page's ids are kept in the cache for RESULTS_TIMEOUT under the listings generation,
+    which every publish, unpublish, move or delete of an article changes, so a kept answer
+    is never one from before such a change; the articles themselves are loaded again
+    through `queryset` (live, public, of this site) every time."""
+    listings = generations.current(generations.LISTINGS, request)
+    facts = (
+        request.get_host(),
+        query.words,
+        query.phrases,
+        *(getattr(f, "pk", None) for f in (filters.section, filters.author, filters.topic)),
+        str(filters.date_from),
+        str(filters.date_to),
+        sort,
+        number,
     )
-    return list(authors), list(topics)
+    digest = hashlib.sha256(repr(facts).encode()).hexdigest()
+    key = f"search-results:{listings}:{digest}" if listings else None
+    kept = cache.get(key) if key else None
+    if kept is not None:
+        count, ids = kept
+        found = queryset.in_bulk(ids)
+        return count, [found[pk] for pk in ids if pk in found]
+    relevance = sort == "relevance"
+    if not relevance:
+        queryset = queryset.order_by("-published_at", "-id")
+    results = queryset.search(search_query(query), order_by_relevance=relevance)
+    count = results.count()
+    start = (number - 1) * PAGE_SIZE
+    articles = list(results[start : start + PAGE_SIZE]) if start < count else []
+    if key:
+        cache.set(key, (count, [a.pk for a in articles]), RESULTS_TIMEOUT)
+    return count, articles
 
 
 def _home(request):
@@ -225,14 +276,13 @@ def _home(request):
 def search(request):
     home = _home(request)
     query = clean_query(_first(request.GET, "q"))
-    sections = list(SectionPage.objects.live().child_of(home).order_by("path"))
+    sections, authors, topics = _options(home, request)
     filters = parse_filters(request.GET, sections)
     sort = _first(request.GET, "sort")
     sort = sort if sort in SORTS else SORTS[0]
     number = parse_page(request.GET.getlist("page"))
     if number is INVALID or number > MAX_PAGES:
         raise Http404("No such page of results")
-    authors, topics = _options()
     context = {
         "query": query,
         "filters": filters,
@@ -250,17 +300,14 @@ def search(request):
         context["recent"] = recent
         return render(request, "news/search_results.html", context)
     queryset = filtered(site_articles(home), filters)
-    relevance = sort == "relevance"
-    if not relevance:
-        queryset = queryset.order_by("-published_at", "-id")
-    results = queryset.search(search_query(query), order_by_relevance=relevance)
-    paginator = Paginator(results, PAGE_SIZE)
+    count, articles = ranked(queryset, query, filters, sort, number, request)
+    # The count's pages, for the links: a range stands in for the results themselves.
+    paginator = Paginator(range(count), PAGE_SIZE)
     if number > paginator.num_pages:
         raise Http404("No such page of results")
-    page = paginator.page(number)
     context.update(
-        page=page,
-        results=results_for(list(page.object_list), query, sections, request),
+        page=paginator.page(number),
+        results=results_for(articles, query, sections, request),
         last_page=min(paginator.num_pages, MAX_PAGES),
         more_than_shown=paginator.num_pages > MAX_PAGES,
         query_string=_query_string(request, query, exclude="page"),

@@ -9,7 +9,9 @@ import pytest
 from bs4 import BeautifulSoup
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from wagtail.models import Site
 from wagtail.rich_text import RichText
@@ -133,6 +135,17 @@ def test_a_story_published_now_is_found_at_once(site, client):
     assert results(client.get("/search/", {"q": "typhoon"})) == []
     make_article(site["world"], "Typhoon closes the port")
     assert results(client.get("/search/", {"q": "typhoon"})) == ["Typhoon closes the port"]
+
+
+def test_a_search_asked_again_is_answered_from_the_cache_until_a_story_changes(site, client):
+    with CaptureQueriesContext(connection) as first:
+        assert results(client.get("/search/", {"q": "shipyards"})) == ["Shipyards boom"]
+    with CaptureQueriesContext(connection) as again:
+        assert results(client.get("/search/", {"q": "shipyards"})) == ["Shipyards boom"]
+    assert any("wagtailsearch_indexentry" in q["sql"] for q in first.captured_queries)
+    assert not any("wagtailsearch_indexentry" in q["sql"] for q in again.captured_queries)
+    site["topical"].unpublish()
+    assert results(client.get("/search/", {"q": "shipyards"})) == []
 
 
 def test_update_index_rebuilds_the_same_index(site, client):

@@ -1,0 +1,229 @@
+"""Site search's latency on PostgreSQL over a grown archive: p50 and p95 of /search/.
+
+    .venv/bin/python bench/search.py                   # 100,000 articles, then drop the db
+    .venv/bin/python bench/search.py --articles 20000 --keep
+
+On a database of its own (``masthead_search`` on the shared PostgreSQL server: the demo,
+``--articles`` seeded articles by bench/seed.py, then the search index of the seeded ones,
+built the way ``manage.py update_index`` builds it, in chunks through Wagtail's backend) and
+the bench's Redis database, under production settings. The database is dropped at the end
+unless ``--keep``; a kept one is used again (only missing articles are seeded and indexed).
+
+Each query of QUERIES is asked ``--repeat`` times through Django's handler and the URL
+router (``django.test.Client``, one process, one request at a time, no network): the first
+time with the cache emptied (the snippets' teaser texts are rendered from the articles'
+bodies), then warm. One JSON line per query and one summary line with p50/p95 over every
+warm request, the cold ones apart, the machine and its load average.
+
+The seeded articles share one text apart from their number (bench/seeding.py): a word of it
+("markets", "monsoon") matches all of them, which is the worst case for ranking; words of
+the demo's 28 stories ("korea", "yen") match a few, and a number ("4242") matches one.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
+
+DB = "masthead_search"
+TARGET_P95_MS = 50
+# (name, query string): one word, two words, a phrase, rare and common terms, filters, sort.
+QUERIES = [
+    ("one rare word", {"q": "korea"}),
+    ("one common word", {"q": "markets"}),
+    ("two common words", {"q": "monsoon harvest"}),
+    ("two rare words", {"q": "yen rally"}),
+    ("phrase", {"q": '"bank of japan"'}),
+    ("phrase, common words", {"q": '"ministers and the monsoon"'}),
+    ("a number (one article)", {"q": "4242"}),
+    ("no match", {"q": "xylophone"}),
+    ("common word, newest first", {"q": "markets", "sort": "date"}),
+    ("common word, page 7", {"q": "monsoon", "page": "7"}),
+    ("rare word, section filter", {"q": "chips", "section": "technology"}),
+    ("common word, date filter", {"q": "currencies", "from": "2026-01-01", "to": "2026-06-30"}),
+]
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="bench/search.py", description=__doc__)
+    parser.add_argument(
+        "--articles", type=harness.non_negative_int, default=100_000, help="seeded articles"
+    )
+    parser.add_argument(
+        "--repeat", type=harness.positive_int, default=20, help="requests per query (warm)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    return parser.parse_args(argv)
+
+
+def environment() -> dict[str, str]:
+    env = harness.bench_env("masthead.settings.production")
+    env["DATABASE_URL"] = f"{harness.PG}/{DB}"
+    return env
+
+
+def psql(sql: str) -> str:
+    return subprocess.run(
+        ["psql", harness.PG + "/postgres", "-tAc", sql], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def prepare(env, args) -> None:
+    """The database with the demo and the seeded articles (kept between runs with --keep)."""
+    python = str(harness.VENV_BIN / "python")
+    manage = [python, str(harness.ROOT / "manage.py")]
+    if not psql(f"select 1 from pg_database where datname='{DB}'"):
+        harness.log(f"search: creating {DB}")
+        psql(f"create database {DB}")
+        subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
+        subprocess.run([*manage, "load_demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+    # Production settings serve static files by their hashed names: the pages need them.
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], env=env, check=True)
+    harness.log(f"search: seeding up to {args.articles} articles")
+    subprocess.run(
+        [python, str(harness.ROOT / "bench" / "seed.py"), "--articles", str(args.articles)],
+        env=env,
+        check=True,
+    )
+
+
+def index_missing(chunk: int = 1000) -> dict:
+    """Index the articles that have no index entry (seeded rows send no signal), through
+    the backend's add_items in chunks, as update_index does; then the title norms."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+    from wagtail.search.backends import get_search_backend
+    from wagtail.search.models import IndexEntry
+
+    from masthead.news.models import ArticlePage
+
+    backend = get_search_backend()
+    index = backend.get_index_for_model(ArticlePage)
+    indexed = IndexEntry.objects.values("object_id")
+    missing = (
+        ArticlePage.objects.annotate(text_id=Cast("pk", CharField()))
+        .exclude(text_id__in=indexed)
+        .order_by("pk")
+    )
+    ids = list(missing.values_list("pk", flat=True))
+    started = time.monotonic()
+    for start in range(0, len(ids), chunk):
+        batch = list(
+            ArticlePage.objects.filter(pk__in=ids[start : start + chunk]).prefetch_related(
+                "article_authors__author", "tagged_items__tag"
+            )
+        )
+        index.add_items(ArticlePage, batch)
+        if start and start % (chunk * 10) == 0:
+            harness.log(f"search: indexed {start} of {len(ids)}")
+    if ids:
+        index._refresh_title_norms(full=True)
+    return {"indexed": len(ids), "index_seconds": round(time.monotonic() - started, 1)}
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def measure(args) -> list[dict]:
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+
+    from masthead.core import generations
+
+    built = index_missing()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("select count(*) from wagtailsearch_indexentry")
+        entries = cursor.fetchone()[0]
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
+    lines = []
+    warm_all, cold_all = [], []
+    for name, params in QUERIES:
+        cache.clear()
+        generations.forget_local()
+        timings = []
+        found = None
+        for n in range(args.repeat + 1):
+            started = time.perf_counter()
+            response = client.get("/search/", params)
+            timings.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"search: {params} answered {response.status_code}")
+            if n == 0:
+                found = response.content.decode().count('class="search-result"')
+        cold, warm = timings[0], timings[1:]
+        cold_all.append(cold)
+        warm_all.extend(warm)
+        lines.append(
+            {
+                "scenario": "search",
+                "query": name,
+                "params": params,
+                "results_on_page": found,
+                "cold_ms": round(cold, 1),
+                "p50_ms": round(statistics.median(warm), 1),
+                "p95_ms": round(percentile(warm, 0.95), 1),
+            }
+        )
+    p95 = percentile(warm_all, 0.95)
+    lines.append(
+        {
+            "scenario": "search-summary",
+            "articles_live": _live_articles(),
+            "index_entries": entries,
+            **built,
+            "requests_warm": len(warm_all),
+            "p50_ms": round(statistics.median(warm_all), 1),
+            "p95_ms": round(p95, 1),
+            "cold_p50_ms": round(statistics.median(cold_all), 1),
+            "cold_max_ms": round(max(cold_all), 1),
+            "target_p95_ms": TARGET_P95_MS,
+            "meets": p95 <= TARGET_P95_MS,
+            "machine": harness.machine(),
+            "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        }
+    )
+    return lines
+
+
+def _live_articles() -> int:
+    from masthead.news.models import ArticlePage
+
+    return ArticlePage.objects.live().count()
+
+
+def main(argv) -> int:
+    args = parse_args(argv)
+    if "DJANGO_SETTINGS_MODULE" not in os.environ:
+        env = environment()
+        try:
+            with harness.bench_lock():
+                prepare(env, args)
+                os.environ.update(env)
+                code = subprocess.run([sys.executable, __file__, *argv], env=env).returncode
+        finally:
+            if not args.keep:
+                psql(f"drop database if exists {DB}")
+        return code
+    for line in measure(args):
+        print(json.dumps(line), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
