@@ -12,6 +12,7 @@ from django.conf import settings
 from django.test import Client, override_settings
 from wagtail.rich_text import RichText
 
+from masthead.access import context
 from masthead.readers.models import PrivateFeed
 from masthead.readers.private_feeds import digest
 from masthead.subscriptions import actions
@@ -120,8 +121,13 @@ PUBLIC_FEEDS = [
 ]
 
 
+class TrustEveryCrawler:
+    def is_verified(self, *, user_agent, ip):
+        return True
+
+
 @pytest.mark.parametrize("kind", ["anonymous", "exhausted", "lapsed", "subscriber", "crawler"])
-def test_no_public_feed_carries_a_paywalled_sentence_whoever_asks(paper, at, kind):
+def test_no_public_feed_carries_a_paywalled_sentence_whoever_asks(paper, at, kind, monkeypatch):
     # given
     client = Client()
     headers = {}
@@ -137,7 +143,11 @@ def test_no_public_feed_carries_a_paywalled_sentence_whoever_asks(paper, at, kin
             kind == "subscriber"
         )
     if kind == "crawler":
+        # a verified search crawler: the article page gives it every word
+        monkeypatch.setattr(context, "crawler_verifier", TrustEveryCrawler)
         headers = {"HTTP_USER_AGENT": "Mozilla/5.0 (compatible; Googlebot/2.1)"}
+        page = client.get(paper["exclusive"].url, **headers).content.decode()
+        assert EXCLUSIVE_SECRET in page
     for path in PUBLIC_FEEDS:
         # when
         response = client.get(path, follow=True, **headers)
