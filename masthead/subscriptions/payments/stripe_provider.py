@@ -290,7 +290,9 @@ class Provider(PaymentProvider):
         if remote.get("status") not in PAID:
             return None
         row = (
-            Checkout.objects.select_for_update()
+            # Only the checkout's row is locked: its offer is optional (a plan at full
+            # price), and PostgreSQL cannot lock the nullable side of an outer join.
+            Checkout.objects.select_for_update(of=("self",))
             .filter(public_id=public_id, provider=NAME)
             .select_related("plan", "offer", "user")
             .first()
