@@ -62,7 +62,7 @@ class Filters:
 class Result:
     article: ArticlePage
     headline: str  # safe HTML: escaped, matches marked
-    deck: str
+    decks: list[str]
     snippet: str
     section: SectionPage | None
     authors: list
@@ -193,12 +193,11 @@ def results_for(articles, query: Query, sections, request) -> list[Result]:
     texts = teaser_texts(articles, request)
     out = []
     for article in articles:
-        decks = " ".join(article.decks)
         out.append(
             Result(
                 article=article,
                 headline=highlight(article.title, terms),
-                deck=highlight(decks, terms) if decks else "",
+                decks=[highlight(deck, terms) for deck in article.decks],
                 snippet=snippet(texts.get(article.pk, ""), terms),
                 section=by_path.get(article.path[: -ArticlePage.steplen]),
                 authors=authors[article.pk],

@@ -120,6 +120,8 @@ def snippet(text: str, terms: tuple[str, ...], words: int = SNIPPET_WORDS) -> st
     )
     start = max(0, min(first - words // 4, len(tokens) - words))
     chosen = tokens[start : start + words]
+    while start > 0 and chosen and not _TOKEN.search(chosen[0]):
+        chosen = chosen[1:]  # a cut leaves no stray dash or quote in front
     out = " ".join(highlight(tok, terms) for tok in chosen)
     if start > 0:
         out = "… " + out
