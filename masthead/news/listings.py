@@ -10,8 +10,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404
+
+from masthead.core import generations
 
 from .breadcrumbs import Crumb, breadcrumb_list
 from .images import SHARE_IMAGE
@@ -20,6 +23,24 @@ from .renditions import rendition_or_none
 from .structured_data import to_script_json
 
 HOME = "Home"
+INDEX_TIMEOUT = 24 * 3600
+
+
+def cached_index(request, name: str, build):
+    """`build()` (plain values: the authors' or topics' counts of an index), cached under
+    the listings generation, which every publish, unpublish, move or delete of an article
+    changes, and the pages generation, which edits of authors and topics change. Built
+    afresh when the cache cannot answer."""
+    pages = generations.current(generations.PAGES, request)
+    listings = generations.current(generations.LISTINGS, request)
+    if pages is None or listings is None:
+        return build()
+    key = f"listing-index:{name}:{pages}:{listings}"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, INDEX_TIMEOUT)
+    return value
 
 
 def page_size() -> int:

@@ -36,7 +36,7 @@ from .dateline import with_dateline
 from .feeds import FeedRoutes, SeriesFeedRoutes, SiteFeedRoutes
 from .forms import ArticlePageForm
 from .images import AUTHOR_SHARE_IMAGE, SHARE_IMAGE
-from .listings import HOME, listing_head, page_of
+from .listings import HOME, cached_index, listing_head, page_of
 from .paragraphs import split_paragraphs
 from .rendering import PAYWALLED_CLASS, ArticleRef, article_response, teaser_split
 from .renditions import rendition_or_none
@@ -246,14 +246,27 @@ class HomePage(SiteFeedRoutes, RoutablePageMixin, Page):
     def live_articles(self):
         return live_articles().descendant_of(self)
 
-    @path("authors/", name="authors")
-    def authors_index(self, request):
-        """Every author with at least one live article, alphabetically, with their count."""
-        counts = dict(
+    def author_counts(self) -> dict[int, int]:
+        """{author id: number of live articles} for every author with one."""
+        return dict(
             ArticleAuthor.objects.filter(page__in=self.live_articles().values("pk"))
             .values_list("author_id")
             .annotate(articles=Count("page_id", distinct=True))
         )
+
+    def topic_counts(self) -> list[dict]:
+        """Every topic on a live article, A to Z: tag_id, tag__name, tag__slug, articles."""
+        return list(
+            ArticlePageTag.objects.filter(content_object__in=self.live_articles().values("pk"))
+            .values("tag_id", "tag__name", "tag__slug")
+            .annotate(articles=Count("content_object_id", distinct=True))
+            .order_by(Lower("tag__name"), "tag_id")
+        )
+
+    @path("authors/", name="authors")
+    def authors_index(self, request):
+        """Every author with at least one live article, alphabetically, with their count."""
+        counts = cached_index(request, f"authors:{self.pk}", lambda: self.author_counts())
         authors = list(
             Author.objects.filter(pk__in=counts).select_related("photo").order_by(Lower("name"))
         )
@@ -298,12 +311,7 @@ class HomePage(SiteFeedRoutes, RoutablePageMixin, Page):
     @path("topics/", name="topics")
     def topics_index(self, request):
         """Every topic that tags at least one live article, alphabetically, with its count."""
-        topics = (
-            ArticlePageTag.objects.filter(content_object__in=self.live_articles().values("pk"))
-            .values("tag_id", "tag__name", "tag__slug")
-            .annotate(articles=Count("content_object_id", distinct=True))
-            .order_by(Lower("tag__name"), "tag_id")
-        )
+        topics = cached_index(request, f"topics:{self.pk}", lambda: self.topic_counts())
         page = page_of(request, topics, TOPICS_PAGE_SIZE)
         listing = listing_head(
             request,

@@ -470,3 +470,38 @@ def test_no_listing_carries_a_paywalled_sentence_for_anyone(site, client, page_s
             assert "Closed paragraph" not in html, path
             seen_on += "The ledger in the tin" in html
     assert seen_on >= 10  # the story is listed, as a teaser, on most of them
+
+
+# --- the indexes' counts are cached under the listings generation ---------------------------
+
+
+def test_the_indexes_are_cached_until_an_article_or_topic_changes(site, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert client.get("/topics/").status_code == 200
+    assert client.get("/authors/").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/topics/").status_code == 200
+        assert client.get("/authors/").status_code == 200
+    counted = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert counted == []  # the counts came from the cache
+
+    # A publish changes the listings generation: the new topic and author show at once.
+    newcomer = make_author("Nia Newcomer")
+    make_article(site["world"], "Fresh story", authors=[newcomer], topics=["Fresh"])
+    assert "Fresh" in client.get("/topics/").content.decode()
+    assert "Nia Newcomer" in client.get("/authors/").content.decode()
+    # An unpublish too.
+    site["topical"].unpublish()
+    soup = soup_of(client, "/topics/")
+    counts = {
+        li.a.get_text(): li.select_one(".topic-index__count").get_text(" ", strip=True)
+        for li in soup.select(".topic-index li")
+    }
+    assert counts["Korea"] == "1 article"
+    # A renamed topic (the pages generation).
+    fresh = Tag.objects.get(name="Fresh")
+    fresh.name = "Very fresh"
+    fresh.save()
+    assert "Very fresh" in client.get("/topics/").content.decode()
