@@ -18,6 +18,7 @@ instead of two per month, and the cache key takes the page number as a number.
 import hashlib
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.sites.requests import RequestSite
 from django.core.cache import cache
 from django.core.paginator import EmptyPage
@@ -33,6 +34,7 @@ from masthead.core import generations
 from masthead.core.sites import site_for_request
 
 from . import robots, sitemaps
+from .models import RobotsSettings
 from .paging import parse_page
 
 TIMEOUT = 24 * 3600
@@ -169,8 +171,6 @@ def section(request, section: str):
 
 @require_safe
 def news(request):
-    from django.conf import settings
-
     site = _site(request)
 
     def render():
@@ -190,8 +190,6 @@ def news(request):
 def robots_txt(request):
     """The rules of Settings > Robots for this site (the default until someone saves them),
     and the Sitemap lines."""
-    from .models import RobotsSettings
-
     site = _site(request)
 
     def render():

@@ -28,12 +28,14 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, Max, OuterRef
 from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.urls import NoReverseMatch
+from taggit.models import Tag
 from wagtail.images import get_image_model
 from wagtail.models import Page
 
 from masthead.core import clock
 
 from .images import ARTICLE_LEAD
+from .models import ArticleAuthor, ArticlePage, ArticlePageTag, Author, HomePage
 from .renditions import renditions_or_none
 
 ARTICLES = "articles"
@@ -111,8 +113,6 @@ def newsroom_tz():
 
 def articles(site):
     """Live articles of `site` that no view restriction covers."""
-    from .models import ArticlePage  # the models import this module's neighbours
-
     return ArticlePage.objects.live().public().descendant_of(site.root_page)
 
 
@@ -249,10 +249,6 @@ class PagesSitemap(SiteSitemap):
         return max((e.lastmod for e in self.items() if e.lastmod is not None), default=None)
 
     def _collect(self) -> list[Entry]:
-        from taggit.models import Tag
-
-        from .models import ArticleAuthor, ArticlePage, ArticlePageTag, Author, HomePage
-
         site_articles = articles(self.site)
         pages = (
             Page.objects.live()
