@@ -266,6 +266,26 @@ def test_no_sentence_of_any_body_is_in_any_sitemap(client, paper):
     assert "october-story" in client.get("/sitemap-articles-2026-10.xml").content.decode()
 
 
+def test_sitemaps_never_read_an_articles_body(client, paper):
+    """The sitemap channel may show nothing of a body (access.channels), and the sitemaps'
+    queries do not even select the column."""
+    from django.core.cache import cache
+
+    from masthead.access.channels import Channel, Visibility, what_may_be_seen
+
+    for access in ("free", "metered", "subscribers"):
+        assert what_may_be_seen(Channel.SITEMAP, access) is Visibility.NOTHING
+    urls = ["/sitemap.xml", "/sitemap-pages.xml", "/sitemap-news.xml"]
+    urls += ["/sitemap-articles-2026-10.xml", "/sitemap-articles-2026-11.xml"]
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        for url in urls:
+            assert client.get(url).status_code == 200, url
+
+    assert captured
+    assert not [q["sql"] for q in captured if '"news_articlepage"."body"' in q["sql"]]
+
+
 def test_every_reader_and_a_crawler_get_the_same_sitemaps(client, paper):
     """One answer for everybody: a subscriber and a search engine's user agent are sent the
     bytes an anonymous reader gets, so no entitlement could ever add body text."""
