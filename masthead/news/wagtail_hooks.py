@@ -4,6 +4,7 @@ from taggit.models import Tag
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel
 from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from masthead.access.teaser import MIN_PARAGRAPHS, PARAGRAPH, too_short
@@ -25,6 +26,13 @@ class SponsorViewSet(SnippetViewSet):
     list_display = ["name"]
 
 
+class TopicIndexView(snippet_views.IndexView):
+    """taggit names its model "tag"; the newsroom calls them topics."""
+
+    page_title = "Topics"
+    add_item_label = "Add topic"
+
+
 class TopicViewSet(SnippetViewSet):
     """Topics are taggit's tags (ArticlePage.topics): editors tag articles with them in the
     page editor and, here, rename them, fix their slugs (the /topics/<slug>/ address) or
@@ -40,6 +48,7 @@ class TopicViewSet(SnippetViewSet):
     search_fields = ["name"]
     ordering = ["name"]
     panels = [FieldPanel("name"), FieldPanel("slug")]
+    index_view_class = TopicIndexView
 
 
 register_snippet(AuthorViewSet)

@@ -231,6 +231,8 @@ def test_editors_manage_topics_and_a_renamed_topic_reaches_every_page(site, clie
     listing = editor_client.get("/admin/snippets/taggit/tag/")
     assert listing.status_code == 200
     assert "Defence" in listing.content.decode()
+    heading = BeautifulSoup(listing.content, "html.parser").select_one("h1, h2")
+    assert "Topics" in heading.get_text() and "Add topic" in listing.content.decode()
     response = editor_client.post(
         f"/admin/snippets/taggit/tag/edit/{korea.pk}/",
         {"name": "Korean peninsula", "slug": "korea"},
