@@ -99,8 +99,9 @@ def test_an_embedded_video_needs_no_inline_style_and_its_player_may_frame(site, 
 
 def test_the_json_ld_data_block_is_valid_json(site, client):
     soup = BeautifulSoup(client.get(ARTICLE).content, "html.parser")
-    [block] = soup.find_all("script", type="application/ld+json")
-    assert json.loads(block.string)["@type"]
+    blocks = soup.find_all("script", type="application/ld+json")
+    types = sorted(json.loads(block.string)["@type"] for block in blocks)
+    assert types == ["BreadcrumbList", "NewsArticle"]
 
 
 def test_other_security_headers_on_public_pages(site, client):
