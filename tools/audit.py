@@ -38,6 +38,7 @@ TOOLS = ROOT / "var" / "audit-tools"
 REPORTS = ROOT / "var" / "audit"
 PACKAGES = ["lighthouse@12", "axe-core@4"]
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+LIGHTHOUSE_ATTEMPTS = 3
 PRESETS = ("mobile", "desktop")
 
 
@@ -90,7 +91,15 @@ def lighthouse(tools: Path, review, preset: str, out: Path) -> dict:
     cookies = cookie_header(review.state)
     if cookies:
         command.append("--extra-headers=" + json.dumps({"Cookie": cookies}))
-    subprocess.run(command, check=True, env={**os.environ, "CHROME_PATH": CHROMIUM})  # noqa: S603
+    # Lighthouse sometimes fails to record a page load's trace on a busy machine
+    # (NO_NAVSTART): such a run measured nothing, so it is run again, up to three times.
+    for attempt in range(1, LIGHTHOUSE_ATTEMPTS + 1):
+        run = subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROMIUM})  # noqa: S603
+        if run.returncode == 0:
+            break
+        print(f"lighthouse failed on {review.url} ({preset}), attempt {attempt}", file=sys.stderr)
+    else:
+        raise SystemExit(f"lighthouse failed {LIGHTHOUSE_ATTEMPTS} times on {review.url}")
     report = json.loads(out.read_text())
     scores = {}
     failing = []
