@@ -88,6 +88,8 @@ def lighthouse(tools: Path, review, preset: str, out: Path) -> dict:
     ]
     if preset == "desktop":
         command.append("--preset=desktop")
+    if not review.indexable:
+        command.append("--skip-audits=is-crawlable")
     cookies = cookie_header(review.state)
     if cookies:
         command.append("--extra-headers=" + json.dumps({"Cookie": cookies}))

@@ -32,6 +32,9 @@ class ReviewPage:
     url: str
     # The reader's cookies, as a Playwright storage state; None: a new reader, no cookies.
     state: dict | None = None
+    # False for a page the site keeps out of search engines on purpose (robots.txt's
+    # Disallow: /account/): Lighthouse's "is crawlable" check does not apply to it.
+    indexable: bool = True
 
 
 class ReviewError(RuntimeError):
@@ -120,7 +123,7 @@ def review_pages(browser, base: str) -> list[ReviewPage]:
         ReviewPage("article-first-read", first_story),
         ReviewPage("article-exhausted", exhausted_url, exhausted_state),
         ReviewPage("subscribe", base + "/subscribe/"),
-        ReviewPage("account", base + "/account/", subscriber_state),
+        ReviewPage("account", base + "/account/", subscriber_state, indexable=False),
     ]
 
 
