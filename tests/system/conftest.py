@@ -67,7 +67,10 @@ def worker_pids(port: int) -> list[int]:
     master = master_pid(port)
     children = []
     for task in Path(f"/proc/{master}/task").iterdir():
-        children += [int(pid) for pid in (task / "children").read_text().split()]
+        try:
+            children += [int(pid) for pid in (task / "children").read_text().split()]
+        except FileNotFoundError:  # a thread that ended while the list was read
+            continue
     return sorted(children)
 
 
