@@ -6,7 +6,9 @@ the page and its ancestors. Readers mostly open articles, so the home page's ``r
 (``HomePage.route``, Wagtail's extension point for routing) asks the cache first:
 ``article-route:<pages generation>:<site>:<path>`` holds the live, unrestricted article at
 that path, loaded with only the fields serving it needs (Django loads any other on first
-use). It is stored the first time Wagtail's own walk reaches the article, deleted when that
+use). A path longer than ``PLAIN_PATH_MAX`` or holding spaces or control characters is
+named by its SHA-256 instead (``path_in_key``), so no key passes memcached's 250 characters.
+A route is stored the first time Wagtail's own walk reaches the article, deleted when that
 article is published, unpublished, moved or deleted (``forget_article``, connected in
 news.apps), and every route is forgotten with the pages generation (a view restriction, a
 section moved or renamed, masthead.core.generations). Everything else (other pages, a
@@ -16,6 +18,7 @@ hooks and the page's ``serve()``.
 """
 
 import copy
+import hashlib
 import threading
 
 from cachetools import LRUCache
@@ -48,8 +51,25 @@ ROUTE_FIELDS = (
 )
 
 
+# Paths up to this long name their key as they are; longer ones (a private feed's address,
+# a mistyped or hostile URL) by their hash. The cache's prefix, version and the generation
+# token come on top of it, and memcached (Django's key checks) stops at 250 characters.
+PLAIN_PATH_MAX = 120
+
+
+def path_in_key(path: str) -> str:
+    """The path as the route's key names it: itself when short and plain, else "sha256:" and
+    its hex digest (stable across processes and releases, unlike hash())."""
+    plain = len(path) <= PLAIN_PATH_MAX and not any(
+        ord(char) <= 32 or ord(char) == 127 for char in path
+    )
+    if plain:
+        return path
+    return "sha256:" + hashlib.sha256(path.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _key(token: str, site_id: int, path: str) -> str:
-    return f"article-route:{token}:{site_id}:{path}"
+    return f"article-route:{token}:{site_id}:{path_in_key(path)}"
 
 
 def cached_article(request, components: list[str]):
