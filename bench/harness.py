@@ -232,6 +232,39 @@ def django_snippet(code: str, label: str, env: dict[str, str], deadline: Deadlin
     raise BenchError(f"manage.py shell ({label}) printed no result (output above)")
 
 
+def _psql(database: str, sql: str) -> str:
+    return subprocess.run(
+        ["psql", f"{PG}/{database}", "-tAc", sql], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def own_database(name: str, env: dict[str, str], articles: int) -> bool:
+    """A scenario's own PostgreSQL database ``name`` (``env``'s DATABASE_URL must name it),
+    made ready: created on first use with the demo loaded, migrated, seeded up to
+    ``articles`` articles by bench/seed.py (only the missing ones), then VACUUM ANALYZE, for
+    the planner's statistics as autovacuum would have them after a while (100,000 rows
+    seeded in one transaction are otherwise planned as a dozen). True when it was created."""
+    if not env["DATABASE_URL"].endswith(f"/{name}"):
+        raise BenchError(f"the environment's DATABASE_URL does not name {name}")
+    manage = [str(VENV_BIN / "python"), str(ROOT / "manage.py")]
+    created = not _psql("postgres", f"select 1 from pg_database where datname='{name}'")
+    if created:
+        log(f"creating the database {name}")
+        _psql("postgres", f'create database "{name}"')
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
+    if created:
+        subprocess.run([*manage, "load_demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+    log(f"{name}: seeding up to {articles} articles")
+    seed = [str(VENV_BIN / "python"), str(ROOT / "bench" / "seed.py"), "--articles", str(articles)]
+    subprocess.run(seed, env=env, check=True)
+    subprocess.run(["psql", f"{PG}/{name}", "-qc", "VACUUM ANALYZE"], check=True)
+    return created
+
+
+def drop_database(name: str) -> None:
+    _psql("postgres", f'drop database if exists "{name}"')
+
+
 def redis_ping() -> None:
     """Fail early, with the reason, when Redis is not there."""
     try:

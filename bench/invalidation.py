@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -53,36 +52,6 @@ def environment() -> dict[str, str]:
     env["DATABASE_URL"] = f"{harness.PG}/{DB}"
     env["MASTHEAD_METER_STORE"] = "masthead.access.meter.redis"
     return env
-
-
-def prepare(env, args) -> None:
-    """The database with the demo and the seeded articles (kept between runs)."""
-    exists = subprocess.run(
-        [
-            "psql",
-            harness.PG + "/postgres",
-            "-tAc",
-            f"select 1 from pg_database where datname='{DB}'",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    python = str(harness.VENV_BIN / "python")
-    manage = [python, str(harness.ROOT / "manage.py")]
-    if not exists:
-        harness.log(f"invalidation: creating {DB}")
-        subprocess.run(
-            ["psql", harness.PG + "/postgres", "-c", f"create database {DB}"], check=True
-        )
-        subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
-        subprocess.run([*manage, "load_demo"], env=env, check=True, stdout=subprocess.DEVNULL)
-    harness.log(f"invalidation: seeding up to {args.articles} articles")
-    subprocess.run(
-        [python, str(harness.ROOT / "bench" / "seed.py"), "--articles", str(args.articles)],
-        env=env,
-        check=True,
-    )
 
 
 def measure(args) -> list[dict]:
@@ -163,7 +132,7 @@ def main(argv) -> int:
     args = parse_args(argv)
     env = environment()
     if "DJANGO_SETTINGS_MODULE" not in os.environ:
-        prepare(env, args)
+        harness.own_database(DB, env, args.articles)
         os.environ.update(env)
         os.execv(sys.executable, [sys.executable, __file__, *argv])
     try:
@@ -174,7 +143,7 @@ def main(argv) -> int:
             print(json.dumps({"scenario": "invalidation", **line}), flush=True)
     finally:
         if args.drop:
-            subprocess.run(["psql", harness.PG + "/postgres", "-c", f"drop database {DB}"])
+            harness.drop_database(DB)
     return 0
 
 

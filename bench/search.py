@@ -72,29 +72,12 @@ def environment() -> dict[str, str]:
     return env
 
 
-def psql(sql: str) -> str:
-    return subprocess.run(
-        ["psql", harness.PG + "/postgres", "-tAc", sql], capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
 def prepare(env, args) -> None:
-    """The database with the demo and the seeded articles (kept between runs with --keep)."""
-    python = str(harness.VENV_BIN / "python")
-    manage = [python, str(harness.ROOT / "manage.py")]
-    if not psql(f"select 1 from pg_database where datname='{DB}'"):
-        harness.log(f"search: creating {DB}")
-        psql(f"create database {DB}")
-        subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
-        subprocess.run([*manage, "load_demo"], env=env, check=True, stdout=subprocess.DEVNULL)
-    # Production settings serve static files by their hashed names: the pages need them.
+    """The database with the demo and the seeded articles (kept between runs with --keep),
+    and the static files: production settings serve them by their hashed names."""
+    harness.own_database(DB, env, args.articles)
+    manage = [str(harness.VENV_BIN / "python"), str(harness.ROOT / "manage.py")]
     subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], env=env, check=True)
-    harness.log(f"search: seeding up to {args.articles} articles")
-    subprocess.run(
-        [python, str(harness.ROOT / "bench" / "seed.py"), "--articles", str(args.articles)],
-        env=env,
-        check=True,
-    )
 
 
 def index_missing(chunk: int = 1000) -> dict:
@@ -236,7 +219,7 @@ def main(argv) -> int:
                 code = subprocess.run([sys.executable, __file__, *argv], env=env).returncode
         finally:
             if not args.keep:
-                psql(f"drop database if exists {DB}")
+                harness.drop_database(DB)
         return code
     for line in measure(args):
         print(json.dumps(line), flush=True)
