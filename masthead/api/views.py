@@ -20,7 +20,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
-from masthead.access.channels import Channel
+from masthead.access.channels import Channel, Visibility
 from masthead.access.context import reader_context
 from masthead.access.gate import channel_decision
 from masthead.core import clock
@@ -270,7 +270,7 @@ def _article(request, article_id: str):
                 else None
             ),
             "decision": {
-                "full": decision.full,
+                "full": reading["visibility"] == Visibility.FULL,
                 "reason": str(decision.reason),
                 "message": str(decision.message),
                 "remaining": decision.remaining,

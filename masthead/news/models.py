@@ -26,6 +26,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page, PageViewRestriction
 from wagtail.search import index
 
+from masthead.access.channels import Channel, Visibility, what_may_be_seen
 from masthead.access.context import reader_context
 from masthead.access.teaser import exhausted_reader_decision
 from masthead.core import clock
@@ -642,16 +643,23 @@ class ArticlePage(RoutablePageMixin, Page):
         )
         return to_script_json(news_article(facts))
 
-    def reading(self, request, decision) -> dict:
-        """What this reader receives of the body: all of it, or the teaser. The app API's
-        view; the HTML pages assemble the same cut from cached pieces (news.rendering).
-        The whole body is rendered either way: the cut depends on how many paragraphs it
-        holds, which only the rendered rich text tells. `decision`: the channel's one
-        decision for this request (masthead.access.gate.article_decision)."""
+    def reading(self, request, decision, *, channel=Channel.API) -> dict:
+        """What this reader receives of the body through `channel` (the app API's by
+        default): all of it, or the teaser, as access.channels.what_may_be_seen answers
+        for the channel's one decision for this request (access.gate.channel_decision).
+        The HTML pages assemble the same cut from cached pieces (news.rendering). The whole
+        body is rendered either way: the cut depends on how many paragraphs it holds, which
+        only the rendered rich text tells."""
         pieces = self.body_pieces()
+        visibility = what_may_be_seen(channel, self.access, decision)
         split = teaser_split(reader_context(request), self.access, [p.kind for p in pieces])
-        rest = pieces[split:] if decision.full else []
-        return {"access": decision, "teaser": pieces[:split], "rest": rest}
+        rest = pieces[split:] if visibility == Visibility.FULL else []
+        return {
+            "access": decision,
+            "visibility": visibility,
+            "teaser": pieces[:split],
+            "rest": rest,
+        }
 
     def frame_context(self, request) -> dict:
         """Everything of the page that is the same for every reader: rendered once per

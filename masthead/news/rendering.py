@@ -336,7 +336,7 @@ def article_response(
         "meter_notice": lambda: meter_notice_html(decision),
         "banners": lambda: banners_html(request, reader),
         "body": lambda: body_html(reader, ref, body, full),
-        "paywall": lambda: "" if decision.full else paywall_html(request, decision),
+        "paywall": lambda: "" if full else paywall_html(request, decision),
     }
     out = []
     for index, part in enumerate(frame.parts):
