@@ -1,7 +1,12 @@
 """What every listing page (home, sections, series, the author and topic pages and their
-indexes) shares: one page of its items from `?page=` (paging.parse_page; a bad or
-out-of-range number is a 404), and the head of the page — canonical URL, `rel=prev/next`,
-OpenGraph and Twitter tags, breadcrumbs and their BreadcrumbList JSON-LD.
+indexes) shares: one page of its items from `?page=` (paging.parse_page: a malformed number
+shows the first page, one past the last page is a 404), and the head of the page — canonical
+URL, `rel=prev/next`, OpenGraph and Twitter tags, breadcrumbs and their BreadcrumbList
+JSON-LD. `listing_page` does both for a paginated listing.
+
+A listing's picture (og:image) belongs to the listing, not to the page of it shown: every
+page of a section shares the section's picture, so a link to page 3 does not show a story
+that happened to open page 3 that day (`lead_picture`).
 
 Listings show teasers only (headline, deck, date, picture: includes/article_card.html), so
 nothing here depends on who reads: a listing is the same for every reader."""
@@ -58,6 +63,31 @@ def page_of(request, items, per_page: int | None = None):
         return Paginator(items, per_page or page_size()).page(number)
     except EmptyPage as error:
         raise Http404("No such page") from error
+
+
+def lead_picture(articles, page):
+    """The picture of a listing of `articles` (newest first): the lead image of its newest
+    article that has one, whichever `page` of it is shown, or None. Page 1 usually holds it
+    already; otherwise it is one query that stops at the first pictured article."""
+    if page.number == 1:
+        for article in page:
+            if article.lead_image_id is not None:
+                return article.lead_image
+        if not page.has_next():
+            return None
+    first = articles.exclude(lead_image=None).select_related("lead_image").first()
+    return first.lead_image if first is not None else None
+
+
+def listing_page(request, items, *, per_page: int | None = None, picture=None, **head):
+    """(the page of `items` that `?page=` asks for, its ListingHead): page_of, then
+    listing_head with `head`'s keyword arguments. `picture(items, page)`, if given, chooses
+    the image once the page is known (`lead_picture` for a listing of articles); a fixed
+    picture (an author's photo) is passed as `image` instead."""
+    page = page_of(request, items, per_page)
+    if picture is not None:
+        head["image"] = picture(items, page)
+    return page, listing_head(request, page=page, **head)
 
 
 def page_url(path: str, number: int) -> str:

@@ -37,7 +37,7 @@ from .dateline import with_dateline
 from .feeds import FeedRoutes, SeriesFeedRoutes, SiteFeedRoutes
 from .forms import ArticlePageForm
 from .images import AUTHOR_SHARE_IMAGE, SHARE_IMAGE
-from .listings import HOME, cached_index, listing_head, page_of
+from .listings import HOME, cached_index, lead_picture, listing_head, listing_page
 from .paragraphs import split_paragraphs
 from .rendering import PAYWALLED_CLASS, ArticleRef, article_response, teaser_split
 from .renditions import rendition_or_none
@@ -62,12 +62,6 @@ class Access(models.TextChoices):
     FREE = "free", "Free to everyone"
     METERED = "metered", "Metered (counts towards the monthly allowance)"
     SUBSCRIBERS = "subscribers", "Subscribers only"
-
-
-def paginate(request, queryset):
-    """The page of a listing that `?page=` asks for; a bad or too large number is a 404
-    (news.listings.page_of, news.paging.parse_page)."""
-    return page_of(request, queryset)
 
 
 def live_articles():
@@ -247,12 +241,13 @@ class HomePage(SiteFeedRoutes, RoutablePageMixin, Page):
     def live_articles(self):
         return live_articles().descendant_of(self)
 
-    def author_counts(self) -> dict[int, int]:
-        """{author id: number of live articles} for every author with one."""
-        return dict(
+    def author_counts(self) -> list[tuple[int, int]]:
+        """(author id, number of live articles) of every author with one, A to Z."""
+        return list(
             ArticleAuthor.objects.filter(page__in=self.live_articles().values("pk"))
             .values_list("author_id")
             .annotate(articles=Count("page_id", distinct=True))
+            .order_by(Lower("author__name"), "author_id")
         )
 
     def topic_counts(self) -> list[dict]:
@@ -266,31 +261,37 @@ class HomePage(SiteFeedRoutes, RoutablePageMixin, Page):
 
     @path("authors/", name="authors")
     def authors_index(self, request):
-        """Every author with at least one live article, alphabetically, with their count."""
-        counts = cached_index(request, f"authors:{self.pk}", lambda: self.author_counts())
-        authors = list(
-            Author.objects.filter(pk__in=counts).select_related("photo").order_by(Lower("name"))
-        )
-        for author in authors:
-            author.article_count = counts[author.pk]
-        listing = listing_head(
+        """Every author with at least one live article, alphabetically, with their count, a
+        page at a time; only the page's authors are loaded."""
+        # A to Z in the cache: a page of the index loads only its own authors.
+        counts = cached_index(request, f"authors-a-z:{self.pk}", lambda: self.author_counts())
+        page, listing = listing_page(
             request,
+            counts,
             path=self.url_path_for(request, "authors/"),
             title="Authors",
             description=f"The reporters and editors who write for {settings.MASTHEAD_SITE_NAME}.",
             trail=[(HOME, self.url_path_for(request))],
         )
+        loaded = Author.objects.select_related("photo").in_bulk([pk for pk, _ in page])
+        authors = []
+        for pk, count in page:
+            if pk in loaded:  # an author deleted since the counts were cached is left out
+                loaded[pk].article_count = count
+                authors.append(loaded[pk])
         return self.render_route(
-            request, "news/authors_index.html", {"authors": authors, "listing": listing}
+            request,
+            "news/authors_index.html",
+            {"authors": authors, "authors_page": page, "listing": listing},
         )
 
     @path("authors/<slug:slug>/", name="author")
     def author_page(self, request, slug):
         author = get_object_or_404(Author.objects.select_related("photo"), slug=slug)
         articles = self.live_articles().filter(article_authors__author=author)
-        page = paginate(request, articles)
-        listing = listing_head(
+        page, listing = listing_page(
             request,
+            articles,
             path=self.url_path_for(request, f"authors/{author.slug}/"),
             title=author.name,
             description=(author.bio_paragraphs[:1] or [author.role or author.name])[0],
@@ -298,7 +299,6 @@ class HomePage(SiteFeedRoutes, RoutablePageMixin, Page):
                 (HOME, self.url_path_for(request)),
                 ("Authors", self.url_path_for(request, "authors/")),
             ],
-            page=page,
             og_type="profile",
             image=author.photo,
             image_spec=AUTHOR_SHARE_IMAGE,
@@ -313,14 +313,14 @@ class HomePage(SiteFeedRoutes, RoutablePageMixin, Page):
     def topics_index(self, request):
         """Every topic that tags at least one live article, alphabetically, with its count."""
         topics = cached_index(request, f"topics:{self.pk}", lambda: self.topic_counts())
-        page = page_of(request, topics, TOPICS_PAGE_SIZE)
-        listing = listing_head(
+        page, listing = listing_page(
             request,
+            topics,
+            per_page=TOPICS_PAGE_SIZE,
             path=self.url_path_for(request, "topics/"),
             title="Topics",
             description=f"Every subject {settings.MASTHEAD_SITE_NAME} covers, A to Z.",
             trail=[(HOME, self.url_path_for(request))],
-            page=page,
         )
         return self.render_route(
             request, "news/topics_index.html", {"topics": page, "listing": listing}
@@ -330,12 +330,10 @@ class HomePage(SiteFeedRoutes, RoutablePageMixin, Page):
     def topic_page(self, request, slug):
         topic = get_object_or_404(Tag, slug=slug)
         articles = self.live_articles().filter(tagged_items__tag=topic).distinct()
-        page = paginate(request, articles)
-        if not page.object_list:
-            raise Http404("No articles on this topic")
-        first = page.object_list[0]
-        listing = listing_head(
+        page, listing = listing_page(
             request,
+            articles,
+            picture=lead_picture,
             path=self.url_path_for(request, f"topics/{topic.slug}/"),
             title=topic.name,
             description=f"Articles on {topic.name} from {settings.MASTHEAD_SITE_NAME}.",
@@ -343,9 +341,9 @@ class HomePage(SiteFeedRoutes, RoutablePageMixin, Page):
                 (HOME, self.url_path_for(request)),
                 ("Topics", self.url_path_for(request, "topics/")),
             ],
-            page=page,
-            image=first.lead_image,
         )
+        if not page.object_list:
+            raise Http404("No articles on this topic")
         return self.render_route(
             request, "news/topic_page.html", {"topic": topic, "articles": page, "listing": listing}
         )
@@ -360,18 +358,14 @@ class SectionPage(FeedRoutes, RoutablePageMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        page = paginate(request, live_articles().child_of(self))
-        home = self.get_parent()
-        first = page.object_list[0] if page.object_list else None
-        context["articles"] = page
-        context["listing"] = listing_head(
+        context["articles"], context["listing"] = listing_page(
             request,
+            live_articles().child_of(self),
+            picture=lead_picture,
             path=self.get_url(request),
             title=self.title,
             description=self.search_description or self.intro,
-            trail=[(HOME, home.get_url(request))],
-            page=page,
-            image=first.lead_image if first else None,
+            trail=[(HOME, self.get_parent().get_url(request))],
         )
         return context
 
@@ -408,12 +402,11 @@ class SeriesPage(SeriesFeedRoutes, RoutablePageMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        page = paginate(request, live_articles().filter(series=self))
         index_page = self.get_parent()
-        first = page.object_list[0] if page.object_list else None
-        context["articles"] = page
-        context["listing"] = listing_head(
+        context["articles"], context["listing"] = listing_page(
             request,
+            live_articles().filter(series=self),
+            picture=lead_picture,
             path=self.get_url(request),
             title=self.title,
             description=self.search_description or self.intro,
@@ -421,8 +414,6 @@ class SeriesPage(SeriesFeedRoutes, RoutablePageMixin, Page):
                 (HOME, index_page.get_parent().get_url(request)),
                 (index_page.title, index_page.get_url(request)),
             ],
-            page=page,
-            image=first.lead_image if first else None,
         )
         return context
 

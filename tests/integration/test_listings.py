@@ -87,6 +87,32 @@ def test_the_authors_index_lists_authors_with_live_articles_a_to_z_with_counts(s
     assert items[0].select_one("a")["href"] == "/authors/ada-reporter/"
 
 
+def test_the_authors_index_is_paginated_a_to_z(site, client, page_size):
+    # given three authors with live articles, two to a page
+    cy = make_author("Cy Columnist")
+    make_article(site["world"], "A column", authors=[cy])
+
+    # when the reader pages through the index
+    first = soup_of(client, "/authors/")
+    second = soup_of(client, "/authors/", page=2)
+
+    # then each page names its own authors, A to Z, with links between the pages
+    names = [a.get_text(strip=True) for a in first.select(".author-index__name")]
+    assert names == ["Ada Reporter", "Ben Writer"]
+    assert [a.get_text(strip=True) for a in second.select(".author-index__name")] == [
+        "Cy Columnist"
+    ]
+    assert second.select_one(".author-index__count").get_text() == "1 article"
+    assert links_of(first)["canonical"] == "http://testserver/authors/"
+    assert links_of(first)["next"] == "http://testserver/authors/?page=2"
+    assert links_of(second)["canonical"] == "http://testserver/authors/?page=2"
+    assert links_of(second)["prev"] == "http://testserver/authors/"
+    assert first.select_one('.pagination a[rel="next"]')["href"] == "?page=2"
+    assert second.select_one('.pagination a[rel="prev"]')["href"] == "/authors/"
+    assert second.title.get_text().startswith("Authors, page 2")
+    assert client.get("/authors/", {"page": 3}).status_code == 404
+
+
 def test_the_author_page_shows_photo_role_bio_and_links(site, client):
     ada = site["authors"][0]
     ada.photo = make_image("Ada portrait")
@@ -359,10 +385,51 @@ def test_listings_with_a_lead_picture_share_it(site, client):
         assert image.startswith("http://testserver/media/images/") and "1200x630" in image, path
 
 
+def test_every_page_of_a_listing_shares_the_listings_own_picture(site, client, page_size):
+    # given a section whose newest story has no picture and whose second has one, and an
+    # older page whose stories have pictures of their own
+    world = site["world"]
+    newest = make_article(world, "Newest words only", series=site["series"], days_ago=0)
+    for n in range(4):
+        make_article(
+            world,
+            f"Older pictured {n}",
+            series=site["series"],
+            days_ago=20 + n,
+            lead_image=make_image(f"Older {n}"),
+        )
+    assert newest.lead_image is None
+
+    for path in ("/world/", "/series/southern-compass/"):
+        # when the reader opens each page of the listing
+        pages = [meta_of(soup_of(client, path, page=n)) for n in (1, 2, 3)]
+
+        # then og:image is the picture of the listing's newest pictured story on every page
+        images = {meta["og:image"] for meta in pages}
+        assert len(images) == 1, (path, images)
+        (image,) = images
+        assert image == meta_of(soup_of(client, site["lead"].url))["og:image"], path
+        assert all(meta["twitter:image"] == image for meta in pages)
+
+
+def test_a_listing_without_pictures_has_no_og_image_on_any_page(site, client, page_size):
+    # given a section whose stories have no pictures, over two pages
+    opinion = make_section(site["home"], "Opinion")
+    for n in range(3):
+        make_article(opinion, f"Opinion {n}", days_ago=n)
+
+    for n in (1, 2):
+        # when the reader opens a page, then it names no picture
+        meta = meta_of(soup_of(client, "/opinion/", page=n))
+        assert "og:image" not in meta and "twitter:image" not in meta
+        assert meta["twitter:card"] == "summary"
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 PAGINATED = [
     "/world/",
+    "/authors/",
     "/series/southern-compass/",
     "/authors/ada-reporter/",
     "/topics/korea/",
