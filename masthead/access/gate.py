@@ -54,7 +54,12 @@ def current_window(config: MeterSettings, now: datetime) -> MeterWindow:
 
 
 def article_decision(
-    context: ReaderContext, article, *, meter_anonymous: bool = True, count: bool = True
+    context: ReaderContext,
+    article,
+    *,
+    meter_anonymous: bool = True,
+    count: bool = True,
+    for_account: bool = False,
 ) -> Decision:
     """The decision for the reader of `context` (access.context) and this article. Each channel
     asks once per request and hands the answer to every representation it builds (page,
@@ -66,7 +71,11 @@ def article_decision(
     such a reader is decided as one whose allowance is used up.
 
     count=False is for channels that deliver articles nobody opened one by one (a private
-    feed, an e-mail): they never spend the meter, so a reader who needs it gets the teaser."""
+    feed, an e-mail): they never spend the meter, so a reader who needs it gets the teaser.
+
+    for_account=True is for channels that deliver an account's own copy to whoever fetches
+    its address (a private feed, an e-mail's links): the decision is the account's, so what
+    the fetching client is (a verified search crawler) does not count."""
     now = context.now
     identity = context.identity
     access = ArticleAccess(article.access)
@@ -80,7 +89,7 @@ def article_decision(
         )
     subscription = context.entitlement
     reader = identity.as_reader(
-        verified_crawler=context.verified_crawler,
+        verified_crawler=context.verified_crawler and not for_account,
         check_staff=not is_entitled(subscription, now),
     )
     facts = {
@@ -121,7 +130,7 @@ def channel_decision(context: ReaderContext, article, channel: Channel) -> Decis
         return article_decision(context, article)
     if channel == Channel.API:
         return article_decision(context, article, meter_anonymous=False)
-    return article_decision(context, article, count=False)
+    return article_decision(context, article, count=False, for_account=True)
 
 
 def _consume(reader_key, article_id, allowance, window, now) -> MeterResult:

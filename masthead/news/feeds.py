@@ -1,5 +1,5 @@
 """RSS 2.0 and Atom feeds of the latest articles: the whole site, a section, a series, an
-author, a topic; and a subscriber's private full-text feed of the whole site.
+author, a topic; and a subscriber's private full-text feed of the whole site, in both formats.
 
 Feeds are channels (masthead.access.channels): how much of each body an item carries is
 `what_may_be_seen(Channel.FEED, ...)` for the public feeds (a free article whole, any other
@@ -381,16 +381,24 @@ class SiteFeedRoutes:
 
     @path("feed/private/<str:secret>/", name="private-feed")
     def private_feed(self, request, secret):
+        return self.private(request, secret, "rss")
+
+    @path("feed/private/<str:secret>/atom/", name="private-feed-atom")
+    def private_atom_feed(self, request, secret):
+        return self.private(request, secret, "atom")
+
+    def private(self, request, secret, kind):
+        """One private feed in either format: the same secret, owner, rules and count."""
         from masthead.readers import private_feeds
 
-        return private_feeds.serve(request, secret, lambda: private_response(self, request))
+        return private_feeds.serve(request, secret, lambda: private_response(self, request, kind))
 
 
-def private_response(home, request) -> HttpResponse:
+def private_response(home, request, kind: str) -> HttpResponse:
     """The site's feed as the request's reader (the private feed's owner, set by
     readers.private_feeds.serve) may read it at this moment: never cached, never shared."""
     scope = site_scope(home, request)
-    response = render(request, scope, private_items(request, entries(request, scope)), "rss")
+    response = render(request, scope, private_items(request, entries(request, scope)), kind)
     return conditional(request, response)
 
 

@@ -292,7 +292,9 @@ def private_feed(request):
         return redirect("readers:account")
     secret = private_feeds.issue(user=request.user, now=clock.now())
     url = request.build_absolute_uri(f"/feed/private/{secret}/")
-    return render(request, "readers/private_feed.html", {"feed_url": url})
+    return render(
+        request, "readers/private_feed.html", {"feed_url": url, "atom_url": url + "atom/"}
+    )
 
 
 @cache_control(private=True)

@@ -252,16 +252,23 @@ def test_pages_announce_their_feeds_for_autodiscovery(paper, client, page, own):
 # --- private feeds ------------------------------------------------------------------------
 
 FEED_URL = re.compile(r'value="http://testserver(/feed/private/[A-Za-z0-9_-]{43}/)"')
+ATOM_URL = re.compile(r'value="http://testserver(/feed/private/[A-Za-z0-9_-]{43}/atom/)"')
+# The private feed's formats: the path's tail after the RSS address, and feedparser's name.
+PRIVATE_FORMATS = [("", "rss20"), ("atom/", "atom10")]
 
 
 def make_feed(client) -> str:
-    """The reader asks for their feed on the account page; the path shown once."""
+    """The reader asks for their feed on the account page; the RSS path, shown once with
+    the Atom path beside it."""
     account = client.get("/account/")
     assert "Your private feed" in account.content.decode()
     response = client.post("/account/feed/", {"action": "make"})
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
-    return FEED_URL.search(response.content.decode()).group(1)
+    page = response.content.decode()
+    rss = FEED_URL.search(page).group(1)
+    assert ATOM_URL.search(page).group(1) == rss + "atom/"
+    return rss
 
 
 @pytest.fixture
@@ -273,20 +280,53 @@ def subscriber(paper, at):
     return reader, client
 
 
-def test_a_subscribers_private_feed_carries_the_whole_text(subscriber):
+@pytest.mark.parametrize(("tail", "version"), PRIVATE_FORMATS)
+def test_a_subscribers_private_feed_carries_the_whole_text(subscriber, tail, version):
     # given
     _, browser = subscriber
-    path = make_feed(browser)
+    path = make_feed(browser) + tail
     # when: a feed reader, with no cookie of the reader's
     response = Client().get(path)
     # then
     parsed = parse(response)
+    assert parsed.version == version
     text = text_of(parsed)
     assert METERED_SECRET in text and EXCLUSIVE_SECRET in text
     assert "Story paragraph 8." in text
     assert len(parsed.entries) == 6
     assert "private" in response["Cache-Control"] and "public" not in response["Cache-Control"]
     assert response["X-Robots-Tag"].startswith("noindex")
+    assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize(("tail", "version"), PRIVATE_FORMATS)
+@pytest.mark.parametrize("kind", ["reader", "exhausted", "lapsed", "subscriber"])
+def test_a_private_feed_carries_a_paywalled_sentence_only_while_its_owner_may_read_it(
+    paper, at, monkeypatch, kind, tail, version
+):
+    # given an owner of each kind, whose feed a verified crawler fetches (a crawler reads
+    # every story on the site: its own decision must not leak into the owner's feed)
+    owner = make_reader()
+    if kind in ("lapsed", "subscriber"):
+        subscribe(owner, days=30 if kind == "subscriber" else 1)
+    browser = Client()
+    browser.force_login(owner)
+    if kind == "exhausted":
+        for article in ("lead", "earlier", "topical", "metered"):
+            browser.get(paper[article].url)
+    path = make_feed(browser) + tail
+    at(NOW + timedelta(days=2))
+    monkeypatch.setattr(context, "crawler_verifier", TrustEveryCrawler)
+    # when
+    response = Client().get(path, HTTP_USER_AGENT="Mozilla/5.0 (compatible; Googlebot/2.1)")
+    # then the sentences are there exactly for the subscriber, in any representation
+    parsed = parse(response)
+    assert parsed.version == version
+    received, text = response.content.decode(), text_of(parsed)
+    for secret in (METERED_SECRET, EXCLUSIVE_SECRET):
+        assert (secret in received) == (kind == "subscriber"), (kind, secret)
+        assert (secret in text) == (kind == "subscriber"), (kind, secret)
+    assert "Story paragraph 2." in text
 
 
 def test_the_secret_is_stored_only_as_its_hash(subscriber):
@@ -298,27 +338,33 @@ def test_the_secret_is_stored_only_as_its_hash(subscriber):
     assert secret not in browser.get("/account/").content.decode()
 
 
-def test_a_lapsed_subscribers_feed_falls_back_to_teasers(subscriber, at):
+@pytest.mark.parametrize(("tail", "version"), PRIVATE_FORMATS)
+def test_a_lapsed_subscribers_feed_falls_back_to_teasers(subscriber, at, tail, version):
     # given
     _, browser = subscriber
-    path = make_feed(browser)
+    path = make_feed(browser) + tail
     assert EXCLUSIVE_SECRET in text_of(parse(Client().get(path)))
     # when the subscription has ended
     at(NOW + timedelta(days=31))
-    text = text_of(parse(Client().get(path)))
-    # then
-    assert METERED_SECRET not in text and EXCLUSIVE_SECRET not in text
+    response = Client().get(path)
+    # then: neither sentence, in the raw XML or any parsed field
+    text = text_of(parse(response))
+    for secret in (METERED_SECRET, EXCLUSIVE_SECRET):
+        assert secret not in text and secret not in response.content.decode()
     assert "Story paragraph 2." in text and "Story paragraph 3." not in text
 
 
-def test_a_private_feed_never_spends_the_owners_meter(paper, at):
+@pytest.mark.parametrize(("tail", "version"), PRIVATE_FORMATS)
+def test_a_private_feed_never_spends_the_owners_meter(paper, at, tail, version):
     reader = make_reader()
     browser = Client()
     browser.force_login(reader)
-    path = make_feed(browser)
+    path = make_feed(browser) + tail
     for _ in range(3):
-        text = text_of(parse(Client().get(path)))
-        assert METERED_SECRET not in text
+        response = Client().get(path)
+        text = text_of(parse(response))
+        assert METERED_SECRET not in text and METERED_SECRET not in response.content.decode()
+        assert EXCLUSIVE_SECRET not in response.content.decode()
     # the reader still reads metered stories in full on the site
     assert METERED_SECRET in browser.get(paper["metered"].url).content.decode()
 
@@ -329,10 +375,13 @@ def test_reset_and_turning_off_make_the_old_address_a_404(subscriber):
     new = make_feed(browser)
     assert old != new
     assert Client().get(old).status_code == 404
+    assert Client().get(old + "atom/").status_code == 404
     assert Client().get(new).status_code == 200
+    assert Client().get(new + "atom/").status_code == 200
     response = browser.post("/account/feed/", {"action": "off"})
     assert response.status_code == 302
     assert Client().get(new).status_code == 404
+    assert Client().get(new + "atom/").status_code == 404
 
 
 def test_signing_out_everywhere_revokes_the_feed(subscriber):
@@ -340,24 +389,28 @@ def test_signing_out_everywhere_revokes_the_feed(subscriber):
     path = make_feed(browser)
     assert browser.post("/account/sign-out/everywhere/").status_code == 302
     assert Client().get(path).status_code == 404
+    assert Client().get(path + "atom/").status_code == 404
 
 
 @pytest.mark.parametrize("secret", ["x", "A" * 43, "../../feed", "%00", "A" * 500, "ÄÖÜ" * 15])
 def test_a_wrong_secret_is_a_404(subscriber, secret):
     make_feed(subscriber[1])
     assert Client().get(f"/feed/private/{secret}/").status_code == 404
+    assert Client().get(f"/feed/private/{secret}/atom/").status_code == 404
 
 
 @override_settings(MASTHEAD_PRIVATE_FEED_LIMIT=(3, 3600))
 def test_each_private_feed_is_rate_limited(subscriber):
     _, browser = subscriber
     path = make_feed(browser)
-    for _ in range(3):
-        assert Client().get(path).status_code == 200
-    refused = Client().get(path)
+    for tail in ("", "atom/", ""):
+        assert Client().get(path + tail).status_code == 200
+    # the Atom address counts with the RSS one: it is the same feed
+    refused = Client().get(path + "atom/")
     assert refused.status_code == 429
     assert 0 < int(refused["Retry-After"]) <= 3600
     assert "private" in refused["Cache-Control"]
+    assert Client().get(path).status_code == 429
     # another reader's feed has its own count
     other = make_reader()
     subscribe(other)
