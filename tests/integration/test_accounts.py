@@ -128,6 +128,8 @@ def test_sign_up_enforces_the_password_validators(client):
     assert 'id="id_password_error"' in body
 
 
+# An address in another case: `iexact` is LIKE on SQLite and UPPER() on PostgreSQL.
+@pytest.mark.sqlite
 def test_sign_up_answers_the_same_for_an_address_in_use_and_tells_only_its_owner():
     # given
     make_reader("taken@example.com")
@@ -159,6 +161,8 @@ def test_tampered_verification_link_does_nothing(client):
 # Password sign-in
 
 
+# An address in another case: `iexact` is LIKE on SQLite and UPPER() on PostgreSQL.
+@pytest.mark.sqlite
 def test_password_sign_in_by_email_in_any_case(client):
     make_reader("reader@example.com")
     response = sign_in(client, "  Reader@EXAMPLE.com ")

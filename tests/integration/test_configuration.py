@@ -98,6 +98,7 @@ def test_cache_uses_redis_when_redis_url_is_set(redis_service):
     assert result.stdout.split("\n")[:2] == ["round trip", "django_redis.cache"], result.stderr
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db
 def test_suite_runs_on_the_database_that_database_url_names():
     url = os.environ.get("DATABASE_URL", "")

@@ -18,7 +18,8 @@ from masthead.news.models import (
 )
 from masthead.subscriptions.models import Offer, Plan, Subscription
 
-pytestmark = pytest.mark.django_db
+# load_demo fills the demo's database, SQLite by default: run on both.
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def snapshot():

@@ -94,6 +94,7 @@ def fetch(url: str) -> tuple[int, str, str]:
         return error.code, error.headers["Content-Type"], error.read().decode()
 
 
+@pytest.mark.sqlite  # `make demo` serves from SQLite
 def test_make_demo_serves_the_branded_404_and_the_static_files(transactional_db, tmp_path):
     # given the server as `make demo` starts it (dev settings, runserver --insecure), on the
     # test database (transactional: no transaction is held open that would lock it out)

@@ -18,6 +18,10 @@ from tests.integration.test_configuration import production_env, run
 REDIS_METER = "masthead.access.meter.redis"
 DEAD_REDIS = "redis://127.0.0.1:1/0"
 
+# /readyz checks the suite's own database and its migrations; a dead one is made per engine
+# (unreachable_database). Run on both.
+pytestmark = pytest.mark.sqlite
+
 
 @pytest.fixture(autouse=True)
 def _forget_migrations_seen():

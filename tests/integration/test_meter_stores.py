@@ -177,6 +177,8 @@ class MeterStoreContract:
         assert all(r.used == allowance for r in results if not r.admitted)
 
 
+# SQL of its own kind per engine (upserts, row locks or the write lock): run on both.
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 class TestDatabaseStore(MeterStoreContract):
     @pytest.fixture
@@ -241,6 +243,7 @@ def show_synchronous_commit(alias: str) -> str:
         return cursor.fetchone()[0]
 
 
+@pytest.mark.sqlite
 def test_the_meter_tables_go_to_the_meter_alias_where_there_is_one():
     expected = METER_DATABASE if METER_DATABASE in settings.DATABASES else "default"
     for model in (MeterReader, MeterEntry, NetworkCounter):

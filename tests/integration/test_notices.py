@@ -351,6 +351,7 @@ def test_a_dead_mail_server_fails_no_run_and_the_notice_goes_out_once_it_is_back
     assert receipt["Subject"] == f"Your receipt from {SITE}: $0.99"
 
 
+@pytest.mark.sqlite  # a race: row locks on PostgreSQL, the write lock on SQLite
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_send_each_notice_once(mailoutbox, monkeypatch):
     # given a receipt and a trial ending, both due

@@ -955,6 +955,7 @@ def racing(transactional_db, fake, catalogue, at, monkeypatch):
     return {"ids": ids, "client": Client}
 
 
+@pytest.mark.sqlite  # the races run on both engines
 def test_two_concurrent_deliveries_of_one_event_apply_it_once(racing):
     event = load_event("checkout.session.completed", **racing["ids"])
     statuses = _race(*[lambda: post_event(racing["client"](), event).status_code] * 2)
@@ -962,6 +963,7 @@ def test_two_concurrent_deliveries_of_one_event_apply_it_once(racing):
     assert counts() == (1, 1, 1, 1)
 
 
+@pytest.mark.sqlite  # the races run on both engines
 def test_two_concurrent_deliveries_of_a_payment_failure_record_it_once(racing, fake):
     client = racing["client"]()
     post_event(client, load_event("checkout.session.completed", **racing["ids"]))
@@ -974,6 +976,7 @@ def test_two_concurrent_deliveries_of_a_payment_failure_record_it_once(racing, f
     assert Subscription.objects.get().status == "past_due"
 
 
+@pytest.mark.sqlite  # the races run on both engines
 def test_two_different_events_for_one_payment_racing_start_one_subscription(racing):
     ids = racing["ids"]
     first = load_event("checkout.session.completed", **ids)

@@ -12,7 +12,9 @@ from masthead.access.meter import get_meter_store
 from masthead.access.models import MeterSettings
 from tests.factories import make_article
 
-pytestmark = pytest.mark.django_db
+# The demo's reading journey: on SQLite the meter writes on the request's own connection,
+# on PostgreSQL on its alias (masthead.access.meter.router). Run on both.
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 COOKIE = "mh_reader"
 
