@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Count
@@ -35,7 +36,7 @@ from . import routing, search_index
 from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
 from .feeds import FeedRoutes, SeriesFeedRoutes, SiteFeedRoutes
-from .forms import ArticlePageForm
+from .forms import ArticlePageForm, PageForm, slug_refusal
 from .images import AUTHOR_SHARE_IMAGE, SHARE_IMAGE
 from .listings import HOME, cached_index, lead_picture, listing_head, listing_page
 from .paragraphs import split_paragraphs
@@ -71,6 +72,21 @@ def live_articles():
         .select_related("series", "sponsor", "lead_image")
         .order_by("-published_at", "-pk")
     )
+
+
+class RoutedSlugRule:
+    """For a page whose parent answers some addresses itself (a feed, an index, the site's
+    own URLs): a slug one of them would hide is refused (news.reserved_slugs), in the
+    editor's form (PageForm, for a page not in the tree yet) and here, when a page already
+    in the tree is cleaned: by the editor's form again, and by every save that validates."""
+
+    base_form_class = PageForm
+
+    def clean(self):
+        super().clean()
+        problem = slug_refusal(self.slug, self.get_parent() if self.path else None)
+        if problem:
+            raise ValidationError({"slug": problem})
 
 
 class Author(index.Indexed, models.Model):
@@ -349,7 +365,7 @@ class HomePage(SiteFeedRoutes, RoutablePageMixin, Page):
         )
 
 
-class SectionPage(FeedRoutes, RoutablePageMixin, Page):
+class SectionPage(RoutedSlugRule, FeedRoutes, RoutablePageMixin, Page):
     intro = models.CharField(max_length=250, blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -370,7 +386,7 @@ class SectionPage(FeedRoutes, RoutablePageMixin, Page):
         return context
 
 
-class SeriesIndexPage(Page):
+class SeriesIndexPage(RoutedSlugRule, Page):
     intro = models.CharField(max_length=250, blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -442,7 +458,7 @@ class ArticleAuthor(Orderable):
     panels = [FieldPanel("author")]
 
 
-class ArticlePage(RoutablePageMixin, Page):
+class ArticlePage(RoutedSlugRule, RoutablePageMixin, Page):
     """A story. The page title is the headline."""
 
     series = models.ForeignKey(
@@ -721,7 +737,7 @@ class ArticlePage(RoutablePageMixin, Page):
         return article_response(request, self.ref, self.whole, "print")
 
 
-class InfoPage(Page):
+class InfoPage(RoutedSlugRule, Page):
     """A page about the publication itself (About, Contact, Privacy, Terms): a title and
     rich text, linked from the footer through FooterSettings."""
 
