@@ -12,7 +12,9 @@ NEWS_TIMEOUT at most.
 
 The sections are Django's sitemaps (news.sitemaps); the views are the site's own rather than
 django.contrib.sitemaps.views so that the index needs one grouped query for all months
-instead of two per month, and the cache key takes the page number as a number.
+instead of two per month, and a summary of the pages file (its date and size from a few
+indexed queries) rather than the file's list of authors and topics, and the cache key
+takes the page number as a number.
 """
 
 import hashlib
@@ -131,11 +133,8 @@ def index(request):
     site = _site(request)
 
     def render():
-        pages = sitemaps.PagesSitemap(site)
-        files = []
-        latest = pages.get_latest_lastmod()
-        for number in pages.paginator.page_range:
-            files.append((_section_url(request, "pages", number), latest))
+        pieces, latest = sitemaps.PagesSitemap(site).summary()
+        files = [(_section_url(request, "pages", n), latest) for n in range(1, pieces + 1)]
         for year, month, count, month_latest in sitemaps.article_months(site):
             section = sitemaps.month_section(year, month)
             pieces = max(1, -(-count // sitemaps.ArticleMonthSitemap.limit))

@@ -3,7 +3,8 @@ framework (``django.contrib.sitemaps.Sitemap``: its items, locations, lastmod an
 pagination that splits a file at ``limit`` URLs, 50,000 by default).
 
 - ``PagesSitemap``: the home page, sections, series, information pages, and the author and
-  topic pages (with their indexes, /authors/ and /topics/) that have live articles;
+  topic pages (with their indexes, /authors/ and /topics/) that have live articles, each
+  author or topic page dated by its newest live article;
 - ``ArticleMonthSitemap``: the articles first published in one calendar month (in the
   newsroom's TIME_ZONE), each with its lastmod and its lead image;
 - ``NewsSitemap``: Google News, the articles of the last 48 hours (at most 1,000).
@@ -23,14 +24,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.sitemaps import Sitemap
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, Max, OuterRef
+from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.urls import NoReverseMatch
 from taggit.models import Tag
 from wagtail.images import get_image_model
-from wagtail.models import Page
+from wagtail.models import Page, get_page_models
 
 from masthead.core import clock
 
@@ -92,6 +94,10 @@ def site_path(url_path: str, root_url_path: str) -> str:
     return "/" + url_path[len(root_url_path) :]
 
 
+def latest_of(*dates: datetime | None) -> datetime | None:
+    return max((d for d in dates if d is not None), default=None)
+
+
 def absolute(url: str, protocol: str, domain: str) -> str:
     return url if "://" in url else f"{protocol}://{domain}{url}"
 
@@ -114,6 +120,39 @@ def newsroom_tz():
 def articles(site):
     """Live articles of `site` that no view restriction covers."""
     return ArticlePage.objects.live().public().descendant_of(site.root_page)
+
+
+def other_pages(site):
+    """Live pages of `site` but the articles, that no view restriction covers. Named by their
+    types rather than as "not an article", so that the few of them are found through the
+    index on the page type instead of by reading every article's row."""
+    kinds = [model for model in get_page_models() if not issubclass(model, ArticlePage)]
+    types = ContentType.objects.get_for_models(*kinds).values()
+    return (
+        Page.objects.live()
+        .public()
+        .descendant_of(site.root_page, inclusive=True)
+        .filter(content_type__in=[kind.pk for kind in types])
+    )
+
+
+def newest_article_date(site) -> datetime | None:
+    """The date of the site's newest live article: one read of the index on published_at."""
+    dated = articles(site).exclude(published_at=None).order_by("-published_at")
+    return dated.values_list("published_at", flat=True).first()
+
+
+def newest_by(site, relation, article: str, slug: str) -> dict[str, datetime | None]:
+    """{slug: the date of the newest live article} of every author or topic with a live
+    article of `site`: one grouped query over `relation` (ArticleAuthor or ArticlePageTag),
+    whose field `article` is the article and `slug` the author's or topic's slug."""
+    rows = (
+        relation.objects.filter(**{f"{article}__in": articles(site).values("pk")})
+        .values_list(slug)
+        .annotate(newest=Max(f"{article}__published_at"))
+        .order_by(slug)
+    )
+    return dict(rows)
 
 
 def article_months(site) -> list[tuple[int, int, int, datetime | None]]:
@@ -232,7 +271,12 @@ class NewsSitemap(SiteSitemap):
 
 class PagesSitemap(SiteSitemap):
     """Everything but the articles: the site's other live public pages, and the author and
-    topic pages that list at least one of its articles."""
+    topic pages that list at least one of its articles, each dated by its newest one.
+
+    The home page and the two indexes are dated by the site's newest article, so no page
+    of this file is dated later than the newest article or its own last publication: the
+    sitemap index learns this file's date and size (``summary``) without listing the
+    authors and topics, which reads every article of a large archive."""
 
     def items(self):
         if not hasattr(self, "_entries"):
@@ -248,29 +292,33 @@ class PagesSitemap(SiteSitemap):
     def get_latest_lastmod(self):
         return max((e.lastmod for e in self.items() if e.lastmod is not None), default=None)
 
-    def _collect(self) -> list[Entry]:
-        site_articles = articles(self.site)
-        pages = (
-            Page.objects.live()
-            .public()
-            .descendant_of(self.site.root_page, inclusive=True)
-            .not_type(ArticlePage)
-            .order_by("path")
-            .values("pk", "url_path", "last_published_at")
+    def summary(self) -> tuple[int, datetime | None]:
+        """(how many files this sitemap takes, its latest lastmod), for the index: the
+        pages' own dates and the newest article's (two indexed queries), and the number of
+        files from an upper bound on its URLs (every page, author and topic, counted
+        through small tables); only past the limit are the authors and topics listed."""
+        own = other_pages(self.site).aggregate(
+            pages=Count("pk"),
+            latest=Max("last_published_at"),
+            home=Count("pk", filter=Q(pk=self.site.root_page_id)),
         )
-        # The pages that list articles change with every new one; the newest article's date
-        # (one indexed query) stands for all of them. Finding each section's, author's or
-        # topic's own newest would read every article of a large archive.
-        dated = site_articles.exclude(published_at=None).order_by("-published_at")
-        newest = dated.values_list("published_at", flat=True).first()
+        newest = newest_article_date(self.site)
+        latest = latest_of(own["latest"], newest if own["home"] else None)
+        bound = own["pages"] + 2 + Author.objects.count() + Tag.objects.count()
+        if bound > self.limit:
+            return self.paginator.num_pages, self.get_latest_lastmod()
+        return 1, latest
 
-        def latest(*dates):
-            return max((d for d in dates if d is not None), default=None)
-
+    def _collect(self) -> list[Entry]:
+        pages = (
+            other_pages(self.site).order_by("path").values("pk", "url_path", "last_published_at")
+        )
+        # The home page lists the newest articles: it changes with every new one.
+        newest = newest_article_date(self.site)
         entries = [
             Entry(
                 site_path(page["url_path"], self.root_url_path),
-                latest(page["last_published_at"], newest)
+                latest_of(page["last_published_at"], newest)
                 if page["pk"] == self.site.root_page_id
                 else page["last_published_at"],
             )
@@ -280,29 +328,18 @@ class PagesSitemap(SiteSitemap):
         if not isinstance(home, HomePage):
             return entries
         base = site_path(home.url_path, self.root_url_path)
-        live_ids = site_articles.values("pk")
-        # Authors and topics with at least one live article: a semi-join that stops at the
-        # first article it finds for each.
-        authors = Author.objects.filter(
-            Exists(ArticleAuthor.objects.filter(author=OuterRef("pk"), page__in=live_ids))
-        ).values_list("slug", flat=True)
-        topics = Tag.objects.filter(
-            Exists(ArticlePageTag.objects.filter(tag=OuterRef("pk"), content_object__in=live_ids))
-        ).values_list("slug", flat=True)
-        for route, kind, slugs in (
-            ("authors", "author", authors.order_by("slug")),
-            ("topics", "topic", topics.order_by("slug")),
-        ):
-            slugs = list(slugs)
+        authors = newest_by(self.site, ArticleAuthor, "page", "author__slug")
+        topics = newest_by(self.site, ArticlePageTag, "content_object", "tag__slug")
+        for route, kind, dated in (("authors", "author", authors), ("topics", "topic", topics)):
             try:
                 index_path = base + home.reverse_subpage(route)
             except NoReverseMatch:
                 pass  # no index page of this kind on this version of the site
             else:
-                if slugs:
+                if dated:
                     entries.append(Entry(index_path, newest))
             entries += [
-                Entry(base + home.reverse_subpage(kind, kwargs={"slug": slug}), None)
-                for slug in slugs
+                Entry(base + home.reverse_subpage(kind, kwargs={"slug": slug}), date)
+                for slug, date in dated.items()
             ]
         return entries

@@ -143,7 +143,94 @@ def test_the_pages_file_lists_home_sections_and_the_author_and_topic_pages(clien
     assert "http://testserver/world/" in found
     assert "http://testserver/authors/ada-reporter/" in found
     assert "http://testserver/topics/shipping/" in found
+    assert "http://testserver/authors/" in found
+    assert "http://testserver/topics/" in found
     assert not any("story" in url for url in found)
+
+
+def lastmods(root) -> dict[str, datetime | None]:
+    """{location: lastmod} of every entry of a sitemap or an index."""
+    found = {}
+    for entry in [*root.iterfind("sm:url", NS), *root.iterfind("sm:sitemap", NS)]:
+        lastmod = entry.find("sm:lastmod", NS)
+        found[entry.find("sm:loc", NS).text] = (
+            datetime.fromisoformat(lastmod.text) if lastmod is not None else None
+        )
+    return found
+
+
+def test_author_and_topic_pages_are_dated_by_their_newest_live_article(client, paper):
+    # given a second author whose newest story is older than Ada's, and a topic whose
+    # newest story was unpublished
+    ben = make_author("Ben Writer")
+    make_article(
+        paper["world"],
+        "Ben's story",
+        authors=[ben],
+        topics=["Shipping", "Ports"],
+        published_at=datetime(2026, 10, 20, 8, tzinfo=TOKYO),
+    )
+    withdrawn = make_article(
+        paper["world"],
+        "Withdrawn ports story",
+        authors=[ben],
+        topics=["Ports"],
+        published_at=datetime(2026, 11, 10, tzinfo=TOKYO),
+    )
+    withdrawn.unpublish()
+
+    # when a crawler reads the pages file
+    dated = lastmods(xml(client, "/sitemap-pages.xml"))
+
+    # then each author and topic page carries the date of its newest live article, and the
+    # indexes that of the site's newest
+    newest = paper["november"].published_at
+    assert dated["http://testserver/authors/ada-reporter/"] == newest
+    assert dated["http://testserver/authors/ben-writer/"] == datetime(2026, 10, 20, 8, tzinfo=TOKYO)
+    assert dated["http://testserver/topics/shipping/"] == datetime(2026, 10, 20, 8, tzinfo=TOKYO)
+    assert dated["http://testserver/topics/ports/"] == datetime(2026, 10, 20, 8, tzinfo=TOKYO)
+    assert dated["http://testserver/authors/"] == newest
+    assert dated["http://testserver/topics/"] == newest
+    assert dated["http://testserver/"] >= newest
+
+
+def test_the_index_dates_the_pages_file_without_listing_authors_and_topics(client, paper):
+    from django.core.cache import cache
+
+    # given a fresh cache
+    cache.clear()
+
+    # when a crawler reads the index
+    with CaptureQueriesContext(connection) as captured:
+        index = lastmods(xml(client, "/sitemap.xml"))
+
+    # then the pages file's date is the latest of the file's own entries, found without
+    # reading the authors' or topics' links to articles
+    pages = lastmods(xml(client, "/sitemap-pages.xml"))
+    assert index["http://testserver/sitemap-pages.xml"] == max(d for d in pages.values() if d)
+    read = " ".join(q["sql"] for q in captured)
+    assert "news_articleauthor" not in read
+    assert "news_articlepagetag" not in read
+
+
+def test_the_pages_file_is_split_at_the_limit_and_the_index_says_so(client, paper, monkeypatch):
+    # given a limit of two URLs a file, below the number of pages, authors and topics
+    monkeypatch.setattr(sitemaps.PagesSitemap, "limit", 2)
+
+    # when a crawler reads the index and follows it
+    index = locs(xml(client, "/sitemap.xml"))
+    files = [url for url in index if "sitemap-pages" in url]
+    listed = [locs(xml(client, url.removeprefix("http://testserver"))) for url in files]
+
+    # then every file the index names has its part of the pages, and the next one is 404
+    assert files[0] == "http://testserver/sitemap-pages.xml"
+    assert files[1:] == [
+        f"http://testserver/sitemap-pages.xml?p={n}" for n in range(2, len(files) + 1)
+    ]
+    assert all(len(urls) == 2 for urls in listed[:-1]) and 1 <= len(listed[-1]) <= 2
+    every = [url for urls in listed for url in urls]
+    assert "http://testserver/topics/shipping/" in every and len(every) == len(set(every))
+    assert client.get(f"/sitemap-pages.xml?p={len(files) + 1}").status_code == 404
 
 
 def test_an_empty_or_unknown_month_and_odd_page_numbers_are_404(client, paper):
