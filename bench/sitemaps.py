@@ -27,7 +27,6 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -58,40 +57,6 @@ def environment() -> dict[str, str]:
     # caches of bench/hotpath, bench/invalidation.py or bench/search.py, which share 7.
     env["REDIS_URL"] = REDIS_URL
     return env
-
-
-def prepare(env, args) -> None:
-    """The database with the demo and the seeded articles (kept between runs)."""
-    exists = subprocess.run(
-        [
-            "psql",
-            harness.PG + "/postgres",
-            "-tAc",
-            f"select 1 from pg_database where datname='{DB}'",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    python = str(harness.VENV_BIN / "python")
-    manage = [python, str(harness.ROOT / "manage.py")]
-    if not exists:
-        harness.log(f"sitemaps: creating {DB}")
-        subprocess.run(
-            ["psql", harness.PG + "/postgres", "-c", f"create database {DB}"], check=True
-        )
-    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
-    if not exists:
-        subprocess.run([*manage, "load_demo"], env=env, check=True, stdout=subprocess.DEVNULL)
-    harness.log(f"sitemaps: seeding up to {args.articles} articles")
-    subprocess.run(
-        [python, str(harness.ROOT / "bench" / "seed.py"), "--articles", str(args.articles)],
-        env=env,
-        check=True,
-    )
-    # Fresh statistics, as autovacuum would have them after a while: seeded in one
-    # transaction, 100,000 rows are otherwise planned as a dozen.
-    subprocess.run(["psql", f"{harness.PG}/{DB}", "-qc", "VACUUM ANALYZE"], check=True)
 
 
 def give_pictures() -> None:
@@ -207,7 +172,7 @@ def main(argv) -> int:
     args = parse_args(argv)
     env = environment()
     if "DJANGO_SETTINGS_MODULE" not in os.environ:
-        prepare(env, args)
+        harness.own_database(DB, env, args.articles)
         os.environ.update(env)
         os.execv(sys.executable, [sys.executable, __file__, *argv])
     try:
@@ -218,7 +183,7 @@ def main(argv) -> int:
             print(json.dumps(line), flush=True)
     finally:
         if args.drop:
-            subprocess.run(["psql", harness.PG + "/postgres", "-c", f"drop database {DB}"])
+            harness.drop_database(DB)
     return 0
 
 
