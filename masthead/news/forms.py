@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import get_resolver
 from django.utils.text import slugify
 from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.widgets import AdminTagWidget
 from wagtail.contrib.routable_page.models import RoutablePageMixin
 
 from . import reserved_slugs
@@ -57,3 +58,15 @@ class ArticlePageForm(PageForm):
         # was opened: a story drafted at nine and published at six reads "6 p.m.".
         if "published_at" in self.fields and self.instance._state.adding and not self.is_bound:
             self.initial["published_at"] = None
+
+
+class TopicsWidget(AdminTagWidget):
+    """Wagtail's tag field as the article editor shows it: worded for topics (taggit and
+    Wagtail call them tags)."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["help_text"] = (
+            "Type a topic and press Enter or a comma; a topic of several words stays one."
+        )
+        return context

@@ -36,7 +36,7 @@ from . import routing, search_index
 from .blocks import ArticleBodyBlock
 from .dateline import with_dateline
 from .feeds import FeedRoutes, SeriesFeedRoutes, SiteFeedRoutes
-from .forms import ArticlePageForm, PageForm, slug_refusal
+from .forms import ArticlePageForm, PageForm, TopicsWidget, slug_refusal
 from .images import AUTHOR_SHARE_IMAGE, SHARE_IMAGE
 from .listings import HOME, cached_index, lead_picture, listing_head, listing_page
 from .paragraphs import split_paragraphs
@@ -530,7 +530,12 @@ class ArticlePage(RoutedSlugRule, RoutablePageMixin, Page):
         InlinePanel("article_authors", heading="Authors", label="Author", min_num=1),
         FieldPanel("dateline"),
         FieldPanel("body"),
-        FieldPanel("topics"),
+        FieldPanel(
+            "topics",
+            heading="Topics",
+            help_text="What the story is about; each topic has its page at /topics/<slug>/.",
+            widget=TopicsWidget,
+        ),
         MultiFieldPanel([FieldPanel("published_at"), FieldPanel("updated_at")], heading="Dates"),
     ]
     base_form_class = ArticlePageForm

@@ -1,9 +1,14 @@
 from django.contrib import messages
+from django.db.models.functions import Lower
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from taggit.models import Tag
 from wagtail import hooks
+from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.panels import FieldPanel
+from wagtail.admin.ui.components import MediaContainer
 from wagtail.snippets.models import register_snippet
+from wagtail.snippets.side_panels import SnippetStatusSidePanel
 from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -26,11 +31,116 @@ class SponsorViewSet(SnippetViewSet):
     list_display = ["name"]
 
 
-class TopicIndexView(snippet_views.IndexView):
-    """taggit names its model "tag"; the newsroom calls them topics."""
+class TopicOptions:
+    """Tag's _meta as the Topics views' templates read it, named as the newsroom names it."""
 
+    verbose_name = "topic"
+    verbose_name_plural = "topics"
+
+    def __init__(self, options):
+        self._options = options
+
+    def __getattr__(self, name):
+        return getattr(self._options, name)
+
+
+class TopicWords:
+    """taggit names its model "tag", and Wagtail's generic views name a model from its _meta
+    in their titles, breadcrumbs, messages and usage counts: on the Topics views they say
+    topic. (A proxy model named Topic would do it in one place, but would need a migration
+    and would move the permissions editors hold, taggit's add/change/delete tag.)"""
+
+    verbose_name = TopicOptions.verbose_name
+    verbose_name_plural = TopicOptions.verbose_name_plural
+
+    def get_breadcrumbs_items(self):
+        index = reverse(self.index_url_name) if self.index_url_name else None
+        return [
+            {**item, "label": "Topics"} if index and item.get("url") == index else item
+            for item in super().get_breadcrumbs_items()
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if "model_opts" in context:
+            context["model_opts"] = TopicOptions(context["model_opts"])
+        return context
+
+
+class TopicPaginator(WagtailPaginator):
+    """Counts the listing in topics ("12 topics")."""
+
+    verbose_name = TopicOptions.verbose_name
+    verbose_name_plural = TopicOptions.verbose_name_plural
+
+
+class TopicIndexView(TopicWords, snippet_views.IndexView):
     page_title = "Topics"
     add_item_label = "Add topic"
+    paginator_class = TopicPaginator
+
+    def order_queryset(self, queryset):
+        """By name as readers read it: "apple" between "Ants" and "Bees", not after "Zebra"
+        (the database's default collation sorts capitals first)."""
+        if self.ordering in ("name", "-name"):
+            name = Lower("name")
+            if self.ordering == "-name":
+                return queryset.order_by(name.desc(), "-pk")
+            return queryset.order_by(name, "pk")
+        return super().order_queryset(queryset)
+
+
+class TopicStatusSidePanel(SnippetStatusSidePanel):
+    def get_context_data(self, parent_context):
+        context = super().get_context_data(parent_context)
+        context["model_name"] = context["base_model_name"] = "Topic"
+        return context
+
+
+class TopicFormWords(TopicWords):
+    def get_side_panels(self):
+        """Wagtail's side panels of a snippet form, the status panel naming the model topic
+        (a tag has no preview, so the status panel is the only one)."""
+        status = TopicStatusSidePanel(
+            self.form.instance,
+            self.request,
+            show_schedule_publishing_toggle=False,
+            locale=self.locale,
+            translations=self.translations,
+            usage_url="" if self.usage_url_name else None,
+        )
+        return MediaContainer([status])
+
+
+class TopicCreateView(TopicFormWords, snippet_views.CreateView):
+    page_subtitle = "Topic"
+    error_message = "The topic could not be added: see the errors below."
+
+    def get_success_message(self, instance=None):
+        return f"Topic “{instance or self.object}” added."
+
+
+class TopicEditView(TopicFormWords, snippet_views.EditView):
+    error_message = "The topic could not be saved: see the errors below."
+
+    def get_success_message(self, instance=None):
+        return f"Topic “{instance or self.object}” saved."
+
+
+class TopicDeleteView(TopicWords, snippet_views.DeleteView):
+    success_message = "Topic “%(object)s” deleted."
+
+    @property
+    def confirmation_message(self):
+        return "Are you sure you want to delete this topic? Articles tagged with it lose it."
+
+
+class TopicUsageView(TopicWords, snippet_views.UsageView):
+    pass
+
+
+class TopicHistoryView(TopicWords, snippet_views.HistoryView):
+    pass
 
 
 class TopicViewSet(SnippetViewSet):
@@ -46,9 +156,19 @@ class TopicViewSet(SnippetViewSet):
     menu_order = 250
     list_display = ["name", "slug"]
     search_fields = ["name"]
-    ordering = ["name"]
-    panels = [FieldPanel("name"), FieldPanel("slug")]
+    ordering = "name"  # A to Z whatever the case: TopicIndexView.order_queryset
+    panels = [
+        FieldPanel("name", heading="Topic", help_text="As readers see it, e.g. South Korea."),
+        FieldPanel(
+            "slug", help_text="The topic's address: /topics/<slug>/. Letters, digits and -."
+        ),
+    ]
     index_view_class = TopicIndexView
+    add_view_class = TopicCreateView
+    edit_view_class = TopicEditView
+    delete_view_class = TopicDeleteView
+    usage_view_class = TopicUsageView
+    history_view_class = TopicHistoryView
 
 
 register_snippet(AuthorViewSet)
