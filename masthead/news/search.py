@@ -33,6 +33,7 @@ PAGE_SIZE = 20
 # Only the first MAX_PAGES pages of results are offered (the first 1,000): deeper pages cost
 # the database more with every page and nobody reads them; narrower words or a filter do.
 MAX_PAGES = 50
+SHOWN = MAX_PAGES * PAGE_SIZE
 RECENT = 10
 TEASER_TIMEOUT = 24 * 3600
 # Seconds a search's count and page of ids are kept (under the listings generation, so a
@@ -145,13 +146,13 @@ def search_query(query: Query):
 
 
 def site_articles(home):
-    return (
-        ArticlePage.objects.live()
-        .public()
-        .descendant_of(home)
-        .select_related("sponsor", "series")
-        .defer("body")
-    )
+    """The articles search looks in: live, public, of the request's site."""
+    return ArticlePage.objects.live().public().descendant_of(home)
+
+
+def as_shown(queryset):
+    """What a listed result needs (its sponsor's label, its series), the body left out."""
+    return queryset.select_related("sponsor", "series").defer("body")
 
 
 def teaser_texts(articles, request) -> dict[int, str]:
@@ -228,12 +229,24 @@ def _options(home, request):
     return found
 
 
+def candidates(queryset, query: Query) -> list[int]:
+    """The ids of the newest SHOWN + 1 articles of `queryset` that match, newest first: one
+    query that stops at that many, whatever the number of matches (on PostgreSQL it walks
+    the date index while a word is common, or finds a rare one's few matches through the
+    GIN index of the index entries, migration news 0007)."""
+    newest = queryset.order_by("-published_at", "-id").only("id")
+    found = newest.search(search_query(query), order_by_relevance=False)
+    return [article.pk for article in found[: SHOWN + 1]]
+
+
 def ranked(queryset, query: Query, filters: Filters, sort: str, number: int, request):
-    """(how many articles match, the articles of page `number` in order). The count and the
-    page's ids are kept in the cache for RESULTS_TIMEOUT under the listings generation,
-    which every publish, unpublish, move or delete of an article changes, so a kept answer
-    is never one from before such a change; the articles themselves are loaded again
-    through `queryset` (live, public, of this site) every time."""
+    """(how many articles match, counted up to SHOWN + 1; the ids of page `number` in
+    order). Only the newest SHOWN + 1 matches are candidates (`candidates`): newest first,
+    or ranked by relevance among themselves (docs/search.md: with more matches than that,
+    an older story is not ranked, as no reader would page to it). The answer is kept in the
+    cache for RESULTS_TIMEOUT under the listings generation, which every publish,
+    unpublish, move or delete of an article changes, so a kept answer is never one from
+    before such a change."""
     listings = generations.current(generations.LISTINGS, request)
     facts = (
         request.get_host(),
@@ -249,19 +262,22 @@ def ranked(queryset, query: Query, filters: Filters, sort: str, number: int, req
     key = f"search-results:{listings}:{digest}" if listings else None
     kept = cache.get(key) if key else None
     if kept is not None:
-        count, ids = kept
-        found = queryset.in_bulk(ids)
-        return count, [found[pk] for pk in ids if pk in found]
-    relevance = sort == "relevance"
-    if not relevance:
-        queryset = queryset.order_by("-published_at", "-id")
-    results = queryset.search(search_query(query), order_by_relevance=relevance)
-    count = results.count()
+        return kept
+    ids = candidates(queryset, query)
+    shown = ids[:SHOWN]  # the one past them only tells that there are more
     start = (number - 1) * PAGE_SIZE
-    articles = list(results[start : start + PAGE_SIZE]) if start < count else []
+    if start >= len(shown):
+        page = []
+    elif sort == "relevance":
+        among = queryset.filter(id__in=shown).only("id")
+        found = among.search(search_query(query), order_by_relevance=True)
+        page = [article.pk for article in found[start : start + PAGE_SIZE]]
+    else:
+        page = shown[start : start + PAGE_SIZE]
+    answer = (len(ids), page)
     if key:
-        cache.set(key, (count, [a.pk for a in articles]), RESULTS_TIMEOUT)
-    return count, articles
+        cache.set(key, answer, RESULTS_TIMEOUT)
+    return answer
 
 
 def _home(request):
@@ -295,20 +311,23 @@ def search(request):
     if query.empty:
         if number != 1:
             raise Http404("No such page of results")
-        recent = list(site_articles(home).order_by("-published_at", "-id")[:RECENT])
+        recent = list(as_shown(site_articles(home)).order_by("-published_at", "-id")[:RECENT])
         context["recent"] = recent
         return render(request, "news/search_results.html", context)
     queryset = filtered(site_articles(home), filters)
-    count, articles = ranked(queryset, query, filters, sort, number, request)
-    # The count's pages, for the links: a range stands in for the results themselves.
-    paginator = Paginator(range(count), PAGE_SIZE)
+    count, ids = ranked(queryset, query, filters, sort, number, request)
+    # Loaded again through the live, public queryset every time, also when kept.
+    found = as_shown(queryset).in_bulk(ids)
+    articles = [found[pk] for pk in ids if pk in found]
+    # The pages that may be shown, for the links: a range stands in for the results.
+    paginator = Paginator(range(min(count, SHOWN)), PAGE_SIZE)
     if number > paginator.num_pages:
         raise Http404("No such page of results")
     context.update(
         page=paginator.page(number),
         results=results_for(articles, query, sections, request),
-        last_page=min(paginator.num_pages, MAX_PAGES),
-        more_than_shown=paginator.num_pages > MAX_PAGES,
+        last_page=paginator.num_pages,
+        more_than_shown=count > SHOWN,
         query_string=_query_string(request, query, exclude="page"),
         unfiltered=_query_string(request, query, keep=("q", "sort")),
     )

@@ -6,15 +6,24 @@ article, the teaser of any other. The index holds the headline, the decks, that 
 body, and the names of the authors and topics; the paywalled part of a story is never
 indexed, so no search, and no list of results, can tell a reader whether a sentence is in
 it. The teaser's length is the site's (Settings > Meter) when the article is indexed: an
-article is indexed again each time it is published; after the teaser length changes,
-`manage.py update_index` brings the older ones in line (docs/search.md)."""
+article is indexed again each time it is published, and saving a new teaser length queues
+`reindex_teasers`, which indexes the site's other articles again (docs/search.md)."""
 
 import html
 
+from django.db import transaction
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
 from django.utils.html import strip_tags
+from django_tasks import task
+from wagtail.models import Site
+from wagtail.search.backends import get_search_backends
 
 from masthead.access.channels import Channel, pieces_seen, what_may_be_seen
 from masthead.access.models import MeterSettings
+from masthead.core import generations
+
+REINDEX_CHUNK = 500
 
 
 def teaser_paragraphs_for(article) -> int:
@@ -44,3 +53,50 @@ def names(article) -> str:
     authors = [item.author.name for item in article.article_authors.all()]
     topics = [tag.name for tag in article.topics.all()]
     return ", ".join(authors + topics)
+
+
+@task()
+def reindex_teasers(*, site_id: int) -> dict:
+    """Index again every article of the site whose indexed body is its teaser (all but the
+    free ones), with the teaser length saved now: paragraphs no longer in the teaser leave
+    the index, new ones enter it. Idempotent, so running it twice does no harm."""
+    from .models import Access, ArticlePage
+
+    site = Site.objects.filter(pk=site_id).select_related("root_page").first()
+    if site is None:
+        return {"site": site_id, "reindexed": 0}
+    articles = (
+        ArticlePage.objects.descendant_of(site.root_page)
+        .exclude(access=Access.FREE)
+        .prefetch_related("article_authors__author", "topics")
+        .order_by("pk")
+    )
+    ids = list(articles.values_list("pk", flat=True))
+    for start in range(0, len(ids), REINDEX_CHUNK):
+        chunk = list(articles.filter(pk__in=ids[start : start + REINDEX_CHUNK]))
+        for backend in get_search_backends(with_auto_update=True):
+            backend.add_bulk(ArticlePage, chunk)
+    # Searches kept under the listings generation (news.search.ranked) were answered
+    # from the old index.
+    generations.bump(generations.LISTINGS)
+    return {"site": site_id, "reindexed": len(ids)}
+
+
+@receiver(pre_save, sender=MeterSettings, dispatch_uid="news-search-teaser-before")
+def _note_teaser_before(sender, instance, raw=False, using=None, **kwargs):
+    """What the teaser length was before this save (None for a new row)."""
+    if raw or instance.pk is None:
+        instance._teaser_before = None
+        return
+    stored = sender.objects.using(using).filter(pk=instance.pk)
+    instance._teaser_before = stored.values_list("teaser_paragraphs", flat=True).first()
+
+
+@receiver(post_save, sender=MeterSettings, dispatch_uid="news-search-teaser-changed")
+def _reindex_on_teaser_change(sender, instance, raw=False, using=None, **kwargs):
+    """A saved new teaser length queues reindex_teasers once the save is committed."""
+    before = getattr(instance, "_teaser_before", None)
+    if raw or before is None or before == instance.teaser_paragraphs:
+        return
+    site_id = instance.site_id
+    transaction.on_commit(lambda: reindex_teasers.enqueue(site_id=site_id), using=using)

@@ -4,6 +4,7 @@ snippet; filters, orders and pages; bad input answered with a page, never a 500;
 leak test: a sentence of the paywalled part is neither findable nor shown, for any reader."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from bs4 import BeautifulSoup
@@ -16,7 +17,9 @@ from django.utils import timezone
 from wagtail.models import Site
 from wagtail.rich_text import RichText
 
+from masthead.access import context
 from masthead.access.models import MeterSettings
+from masthead.news import search, search_index
 from masthead.news.search import MAX_PAGES, PAGE_SIZE
 from masthead.subscriptions import actions
 from tests.factories import make_article
@@ -153,37 +156,113 @@ def test_update_index_rebuilds_the_same_index(site, client):
     assert results(client.get("/search/", {"q": "shipyards"})) == ["Shipyards boom"]
 
 
+def test_a_new_teaser_length_reindexes_the_articles_in_the_background(
+    site, meter, client, django_capture_on_commit_callbacks
+):
+    # given a metered story whose second and third paragraphs each have a word of their own,
+    # indexed with a teaser of two paragraphs
+    paragraphs = ["Opening words.", "Brellwick quays reopened.", "Tomvaric cranes stood idle."]
+    body = [("paragraph", RichText("".join(f"<p>{p}</p>" for p in paragraphs * 2)))]
+    make_article(site["world"], "Harbour rebuilt", body=body, access="metered")
+    assert results(client.get("/search/", {"q": "brellwick"})) == ["Harbour rebuilt"]
+    assert results(client.get("/search/", {"q": "tomvaric"})) == []
+    # when the teaser is made three paragraphs long
+    with django_capture_on_commit_callbacks(execute=True):
+        meter.teaser_paragraphs = 3
+        meter.save()
+    # then the task (run at once by the test settings' task backend) has indexed the new
+    # teaser: its third paragraph is found, and a search kept from before is not reused
+    assert results(client.get("/search/", {"q": "tomvaric"})) == ["Harbour rebuilt"]
+    # when it is made one paragraph long
+    with django_capture_on_commit_callbacks(execute=True):
+        meter.teaser_paragraphs = 1
+        meter.save()
+    # then only the first paragraph is found
+    assert results(client.get("/search/", {"q": "brellwick"})) == []
+    assert results(client.get("/search/", {"q": "tomvaric"})) == []
+    assert results(client.get("/search/", {"q": "opening"})) == ["Harbour rebuilt"]
+
+
+def test_only_a_new_teaser_length_queues_the_reindexing(
+    site, meter, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a task queue that records what is queued
+    queued = []
+    recorder = SimpleNamespace(enqueue=lambda **kwargs: queued.append(kwargs))
+    monkeypatch.setattr(search_index, "reindex_teasers", recorder)
+    # when only the allowance changes
+    with django_capture_on_commit_callbacks(execute=True):
+        meter.anonymous_allowance = 5
+        meter.save()
+    # then nothing is queued
+    assert queued == []
+    # when the teaser length changes
+    with django_capture_on_commit_callbacks(execute=True):
+        meter.teaser_paragraphs = 4
+        meter.save()
+    # then the site's reindexing is queued once
+    assert queued == [{"site_id": meter.site_id}]
+
+
 # --- the leak test ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("who", ["anonymous", "exhausted", "subscriber"])
-def test_a_sentence_of_a_paywalled_part_is_never_found_nor_shown(stories, site, who):
+class TrustEveryCrawler:
+    def is_verified(self, *, user_agent, ip):
+        return True
+
+
+def lapsed_client() -> Client:
+    reader = make_reader()
+    now = timezone.now()
+    started = now - timedelta(days=90)
+    actions.start(user=reader, plan=make_plan(), period_end=now - timedelta(days=60), now=started)
+    client = Client()
+    client.force_login(reader)
+    return client
+
+
+def crawler_client(monkeypatch) -> Client:
+    monkeypatch.setattr(context, "crawler_verifier", TrustEveryCrawler)
+    return Client(HTTP_USER_AGENT="Mozilla/5.0 (compatible; Googlebot/2.1)")
+
+
+READERS = ["anonymous", "exhausted", "lapsed", "subscriber", "crawler"]
+
+
+@pytest.mark.parametrize("who", READERS)
+def test_a_sentence_of_a_paywalled_part_is_never_found_nor_shown(stories, site, who, monkeypatch):
+    # given a reader of each kind; the subscriber and the verified crawler may read every
+    # word of the subscribers-only story on its page, the others may not
     client = {
         "anonymous": Client,
         "exhausted": lambda: exhausted_client(site),
+        "lapsed": lapsed_client,
         "subscriber": subscriber_client,
+        "crawler": lambda: crawler_client(monkeypatch),
     }[who]()
-    # Searching the paywalled sentence finds only the free story, whose whole body is public.
+    page_text = client.get(stories["subscribers"].url).content.decode()
+    assert ("Quorvath" in page_text) == (who in ("subscriber", "crawler"))
+    # when they search for the paywalled sentence
     secret = client.get("/search/", {"q": SECRET})
+    # then only the free story, whose whole body is public, is found
     assert results(secret) == ["Harbour free story"]
-    page = soup_of(secret)
     for hidden in (stories["metered"], stories["subscribers"]):
         assert hidden.url not in secret.content.decode()
-    # Searching the teaser finds all three, and no snippet of a paywalled story holds the
-    # sentence, marked or not.
+    # when they search the teaser
     teaser = client.get("/search/", {"q": "zanthor shipyards"})
+    # then all three are found, and no snippet of a paywalled story holds the sentence
     assert sorted(results(teaser)) == [
         "Harbour free story",
         "Harbour metered story",
         "Harbour subscribers story",
     ]
-    page = soup_of(teaser)
-    for result in page.select(".search-result"):
+    for result in soup_of(teaser).select(".search-result"):
         text = result.get_text(" ")
         assert TEASER in " ".join(text.split())
         if "free" not in result.select_one(".search-result__headline").get_text():
             assert "Quorvath" not in text and "pelmarine" not in text
-    # Nowhere on a page of results, in any markup, is a paywalled sentence.
+    # and nowhere on a page of results, in any markup, is a paywalled sentence
     for access in ("metered", "subscribers"):
         response = client.get("/search/", {"q": f"harbour {access}"})
         assert "Quorvath" not in response.content.decode()
@@ -278,6 +357,22 @@ def test_results_come_in_pages_of_twenty(site, client):
     next_link = soup_of(first).select_one(".pagination a[rel=next]")["href"]
     assert "q=monsoon" in next_link and "page=2" in next_link and "sort=date" in next_link
     assert client.get("/search/", {"q": "monsoon", "page": "3"}).status_code == 404
+
+
+def test_with_more_matches_than_are_shown_the_newest_are_ranked_and_the_count_says_more(
+    site, client, monkeypatch
+):
+    # given six matching stories, the oldest the most relevant, and room for four results
+    monkeypatch.setattr(search, "SHOWN", 4)
+    make_article(site["business"], "Monsoon monsoon monsoon", days_ago=40)
+    for n in range(5):
+        make_article(site["business"], f"Monsoon report {n}", days_ago=n + 10)
+    # when searching by relevance
+    page = soup_of(client.get("/search/", {"q": "monsoon"}))
+    # then only the newest four come, ranked among themselves, and the count says more
+    shown = [h.get_text() for h in page.select(".search-result__headline")]
+    assert sorted(shown) == [f"Monsoon report {n}" for n in range(4)]
+    assert page.select_one(".search-count").get_text().startswith("More than 4 results")
 
 
 @pytest.mark.parametrize(
