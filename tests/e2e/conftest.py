@@ -33,6 +33,7 @@ from masthead.news.models import (
     SeriesPage,
     Sponsor,
 )
+from tests.indexing import indexed_once
 
 # Playwright's sync API keeps an event loop running in the test thread; Django would then
 # refuse every ORM call made from that thread (the fixtures and the tests make several).
@@ -203,81 +204,85 @@ def _article(section, title, *, when, authors, topics=(), **fields):
 
 @pytest.fixture
 def publication(transactional_db):
+    with indexed_once():
+        cache.clear()  # Wagtail caches the site's root paths; the tables were just flushed
+        home = _home("The Test Gazette")
+        world = _publish(home, SectionPage(title="World", slug="world", show_in_menus=True))
+        business = _publish(
+            home, SectionPage(title="Business", slug="business", show_in_menus=True)
+        )
+        series_index = _publish(home, SeriesIndexPage(title="Series", slug="series"))
+        series = _publish(
+            series_index,
+            SeriesPage(
+                title="Southern Compass", slug="southern-compass", intro="A running series."
+            ),
+        )
+        author = Author.objects.create(name="Ada Reporter", slug="ada-reporter", role="Reporter")
+        sponsor = Sponsor.objects.create(
+            name="Harbour Bank",
+            slug="harbour-bank",
+            disclosure="This content was commissioned by Harbour Bank and written by our studio.",
+        )
+        image = _image("Pact signing", "Two ministers shake hands in front of a harbour")
+        now = timezone.now().replace(microsecond=0)
 
-    cache.clear()  # Wagtail caches the site's root paths; the tables were just flushed
-    home = _home("The Test Gazette")
-    world = _publish(home, SectionPage(title="World", slug="world", show_in_menus=True))
-    business = _publish(home, SectionPage(title="Business", slug="business", show_in_menus=True))
-    series_index = _publish(home, SeriesIndexPage(title="Series", slug="series"))
-    series = _publish(
-        series_index,
-        SeriesPage(title="Southern Compass", slug="southern-compass", intro="A running series."),
-    )
-    author = Author.objects.create(name="Ada Reporter", slug="ada-reporter", role="Reporter")
-    sponsor = Sponsor.objects.create(
-        name="Harbour Bank",
-        slug="harbour-bank",
-        disclosure="This content was commissioned by Harbour Bank and written by our studio.",
-    )
-    image = _image("Pact signing", "Two ministers shake hands in front of a harbour")
-    now = timezone.now().replace(microsecond=0)
+        lead_body = [("paragraph", RichText(f"<p>{LEAD_PARAGRAPHS[0]}</p>"))]
+        lead_body.append(("paragraph", RichText(f"<p>{LEAD_PARAGRAPHS[1]}</p>")))
+        lead_body.append(("subheading", LEAD_SUBHEADING))
+        lead_body.append(("pull_quote", {"quote": LEAD_QUOTE, "attribution": LEAD_QUOTE_BY}))
+        lead_body.append(("paragraph", RichText(f"<p>{LEAD_PARAGRAPHS[2]}</p>")))
 
-    lead_body = [("paragraph", RichText(f"<p>{LEAD_PARAGRAPHS[0]}</p>"))]
-    lead_body.append(("paragraph", RichText(f"<p>{LEAD_PARAGRAPHS[1]}</p>")))
-    lead_body.append(("subheading", LEAD_SUBHEADING))
-    lead_body.append(("pull_quote", {"quote": LEAD_QUOTE, "attribution": LEAD_QUOTE_BY}))
-    lead_body.append(("paragraph", RichText(f"<p>{LEAD_PARAGRAPHS[2]}</p>")))
-
-    business_brief = _article(
-        business,
-        "Shipyards report record orders",
-        slug="shipyards-report-record-orders",
-        when=now - timedelta(days=3),
-        authors=[author],
-        deck="Order books are full until 2030.",
-        topics=["Shipping"],
-    )
-    world_brief = _article(
-        world,
-        "Fishing unions ask for a hearing",
-        slug="fishing-unions-ask-for-a-hearing",
-        when=now - timedelta(days=2),
-        authors=[author],
-        series=series,
-        deck="They fear the dredging will empty the bay.",
-        topics=["Ports"],
-    )
-    sponsored = _article(
-        business,
-        "How automated ports move more boxes",
-        slug="how-automated-ports-move-more-boxes",
-        when=now - timedelta(days=1),
-        authors=[author],
-        deck="A look inside the cranes that never sleep.",
-        sponsor=sponsor,
-        access="free",
-        lead_image=image,
-        lead_image_caption="Cranes at night",
-        lead_image_credit="Photo: Harbour Bank",
-    )
-    lead = _article(
-        world,
-        "Seoul and Jakarta sign port pact",
-        slug="seoul-and-jakarta-sign-port-pact",
-        when=now - timedelta(hours=2),
-        authors=[author],
-        series=series,
-        deck="The deal opens two harbours to both navies.",
-        deck_second="Beijing calls it bloc politics.",
-        lead_image=image,
-        lead_image_caption="Ministers Han and Sari shake hands after the signing",
-        lead_image_credit="Source photos by Pool via Wire Agency",
-        dateline="SEOUL/JAKARTA",
-        body=lead_body,
-        topics=["Ports", "Diplomacy"],
-    )
-    home.lead_article = lead
-    home.save_revision().publish()
+        business_brief = _article(
+            business,
+            "Shipyards report record orders",
+            slug="shipyards-report-record-orders",
+            when=now - timedelta(days=3),
+            authors=[author],
+            deck="Order books are full until 2030.",
+            topics=["Shipping"],
+        )
+        world_brief = _article(
+            world,
+            "Fishing unions ask for a hearing",
+            slug="fishing-unions-ask-for-a-hearing",
+            when=now - timedelta(days=2),
+            authors=[author],
+            series=series,
+            deck="They fear the dredging will empty the bay.",
+            topics=["Ports"],
+        )
+        sponsored = _article(
+            business,
+            "How automated ports move more boxes",
+            slug="how-automated-ports-move-more-boxes",
+            when=now - timedelta(days=1),
+            authors=[author],
+            deck="A look inside the cranes that never sleep.",
+            sponsor=sponsor,
+            access="free",
+            lead_image=image,
+            lead_image_caption="Cranes at night",
+            lead_image_credit="Photo: Harbour Bank",
+        )
+        lead = _article(
+            world,
+            "Seoul and Jakarta sign port pact",
+            slug="seoul-and-jakarta-sign-port-pact",
+            when=now - timedelta(hours=2),
+            authors=[author],
+            series=series,
+            deck="The deal opens two harbours to both navies.",
+            deck_second="Beijing calls it bloc politics.",
+            lead_image=image,
+            lead_image_caption="Ministers Han and Sari shake hands after the signing",
+            lead_image_credit="Source photos by Pool via Wire Agency",
+            dateline="SEOUL/JAKARTA",
+            body=lead_body,
+            topics=["Ports", "Diplomacy"],
+        )
+        home.lead_article = lead
+        home.save_revision().publish()
 
     yield Publication(
         home=home,

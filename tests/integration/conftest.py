@@ -9,36 +9,43 @@ from tests.factories import (
     make_series,
     make_sponsor,
 )
+from tests.indexing import indexed_once
 
 
 @pytest.fixture
 def site(db):
     """A small publication: two sections, a series of two, a sponsored story."""
-    home = make_home()
-    world = make_section(home, "World")
-    business = make_section(home, "Business")
-    series = make_series(home, "Southern Compass")
-    ada = make_author("Ada Reporter")
-    ben = make_author("Ben Writer")
-    sponsor = make_sponsor("Acme Shipping")
-    lead = make_article(
-        world,
-        "Seoul and Jakarta sign pact",
-        authors=[ada, ben],
-        series=series,
-        deck_second="Beijing warns of bloc politics",
-        lead_image=make_image("Pact"),
-        lead_image_caption="Two ministers shake hands",
-        lead_image_credit="Source photos by Pool via Agency",
-        topics=["Korea", "Defence"],
-    )
-    earlier = make_article(world, "Seoul pledges aid", authors=[ada], series=series, days_ago=3)
-    topical = make_article(
-        business, "Shipyards boom", authors=[ben], topics=["Korea", "Defence"], days_ago=5
-    )
-    sponsored = make_article(
-        business, "Ports go automatic", authors=[ada], sponsor=sponsor, access="free", days_ago=1
-    )
+    with indexed_once():
+        home = make_home()
+        world = make_section(home, "World")
+        business = make_section(home, "Business")
+        series = make_series(home, "Southern Compass")
+        ada = make_author("Ada Reporter")
+        ben = make_author("Ben Writer")
+        sponsor = make_sponsor("Acme Shipping")
+        lead = make_article(
+            world,
+            "Seoul and Jakarta sign pact",
+            authors=[ada, ben],
+            series=series,
+            deck_second="Beijing warns of bloc politics",
+            lead_image=make_image("Pact"),
+            lead_image_caption="Two ministers shake hands",
+            lead_image_credit="Source photos by Pool via Agency",
+            topics=["Korea", "Defence"],
+        )
+        earlier = make_article(world, "Seoul pledges aid", authors=[ada], series=series, days_ago=3)
+        topical = make_article(
+            business, "Shipyards boom", authors=[ben], topics=["Korea", "Defence"], days_ago=5
+        )
+        sponsored = make_article(
+            business,
+            "Ports go automatic",
+            authors=[ada],
+            sponsor=sponsor,
+            access="free",
+            days_ago=1,
+        )
     return {
         "home": home,
         "world": world,

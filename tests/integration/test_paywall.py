@@ -11,6 +11,7 @@ from wagtail.models import Site
 from masthead.access.meter import get_meter_store
 from masthead.access.models import MeterSettings
 from tests.factories import make_article
+from tests.indexing import indexed_once
 
 # The demo's reading journey: on SQLite the meter writes on the request's own connection,
 # on PostgreSQL on its alias (masthead.access.meter.router). Run on both.
@@ -27,10 +28,12 @@ def paywalled(site):
     config.teaser_paragraphs = 2
     config.save()
     world = site["world"]
-    site["metered"] = [
-        make_article(world, f"Metered story {n}", prefix=f"M{n}", days_ago=n) for n in range(1, 6)
-    ]
-    site["exclusive"] = make_article(world, "Exclusive story", access="subscribers")
+    with indexed_once():
+        site["metered"] = [
+            make_article(world, f"Metered story {n}", prefix=f"M{n}", days_ago=n)
+            for n in range(1, 6)
+        ]
+        site["exclusive"] = make_article(world, "Exclusive story", access="subscribers")
     return site
 
 
