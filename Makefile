@@ -62,7 +62,7 @@ pytest-sqlite: install
 	@if $(BIN)/python tests/services.py postgres || [ "$$CI" = "true" ]; then \
 		marks="sqlite"; \
 	else \
-		echo "No PostgreSQL on 127.0.0.1:5432: the SQLite pass runs the whole suite"; \
+		echo "No PostgreSQL on :5432, so the SQLite pass runs all but browser and schemathesis tests"; \
 		marks="not browser and not schemathesis"; \
 	fi; \
 	echo "DATABASE_URL= $(BIN)/pytest $(XDIST) -m \"$$marks\""; \
