@@ -18,7 +18,7 @@ from masthead.news import sitemaps
 from masthead.news.models import ArticlePage, RobotsSettings
 from tests.factories import make_article, make_author, make_home, make_image, make_section
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 NS = {
     "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
