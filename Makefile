@@ -30,7 +30,7 @@ demo: install
 	@echo "E-mails are queued and printed here by the mail worker (manage.py db_worker)."
 	@# The worker beside the server, and scheduled stories published every minute (the
 	@# timer's job in deploy/systemd); both stopped with it (Ctrl-C, or the server exiting).
-	$(BIN)/python manage.py db_worker --backend mail --no-reload & worker=$$!; \
+	$(BIN)/python manage.py db_worker --backend mail --queue-name default,search --no-reload & worker=$$!; \
 	while sleep 60; do $(BIN)/python manage.py publish_scheduled; done & publisher=$$!; \
 	trap 'kill $$worker $$publisher 2>/dev/null; wait $$worker $$publisher 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver --insecure 127.0.0.1:$(PORT)

@@ -281,7 +281,7 @@ start_worker() {
         log "mail worker already running"
         return
     fi
-    local run=("$VENV/bin/python" manage.py db_worker --backend mail --no-reload)
+    local run=("$VENV/bin/python" manage.py db_worker --backend mail --queue-name default,search --no-reload)
     # setpriv execs (runuser would stay in between and SIGKILL the worker 2 s after a TERM).
     [ "$(id -u)" = 0 ] && run=(setpriv --reuid="$APP_USER" --regid="$APP_USER" --init-groups \
         "${run[@]}")

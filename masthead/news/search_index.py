@@ -55,7 +55,8 @@ def names(article) -> str:
     return ", ".join(authors + topics)
 
 
-@task()
+# On the worker's database queue (settings.TASKS), never inside the admin's request.
+@task(backend="mail", queue_name="search")
 def reindex_teasers(*, site_id: int) -> dict:
     """Index again every article of the site whose indexed body is its teaser (all but the
     free ones), with the teaser length saved now: paragraphs no longer in the teaser leave

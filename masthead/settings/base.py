@@ -199,11 +199,13 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 # Background tasks (django-tasks). "default" runs Wagtail's own tasks (the reference index,
 # deleting a replaced file) inside the request, as Wagtail does when nothing is configured.
-# "mail" is the mail queue: a row per message in the database, sent by
-# `manage.py db_worker --backend mail` (masthead.core.mail, docs/production.md).
+# "mail" is the database queue that a worker runs: a row per task, run by
+# `manage.py db_worker --backend mail --queue-name default,search` (docs/production.md). Its
+# "default" queue sends the e-mails (masthead.core.mail); "search" reindexes the archive
+# when the teaser length changes (masthead.news.search_index), minutes on a large site.
 TASKS = {
     "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
-    "mail": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+    "mail": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "search"]},
 }
 # A send that fails is tried again after each of these delays in seconds (1 min, 5 min,
 # 30 min, 2 h, 6 h, 12 h: 7 attempts over about 21 hours); after the last it is Failed.

@@ -21,7 +21,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # the request; tests/integration/test_mail_queue.py runs the database queue and its worker.
 TASKS = {
     **TASKS,  # noqa: F405
-    "mail": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "mail": {**TASKS["mail"], "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},  # noqa: F405
 }
 MASTHEAD_SERVE_MEDIA = True
 # The Redis database of the tests that use a live Redis (tests/conftest.py, redis_service):

@@ -132,7 +132,8 @@ def mail_queue(settings, smtp):
     """The production mail path: messages queued in the database (django-tasks-db) and sent
     over SMTP to `smtp` by the worker (mail_queue.run_worker), instead of the test settings'
     send-at-once queue and in-memory outbox."""
-    settings.TASKS = {**settings.TASKS, "mail": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    mail = {**settings.TASKS["mail"], "BACKEND": "django_tasks_db.DatabaseBackend"}
+    settings.TASKS = {**settings.TASKS, "mail": mail}
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = smtp.port

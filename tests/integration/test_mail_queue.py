@@ -6,6 +6,7 @@ and loses no mail; a send that keeps failing is retried, then Failed, in the adm
 import re
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -250,6 +251,23 @@ def test_wagtail_tasks_still_run_at_once_and_mail_goes_to_its_own_backend(settin
     assert isinstance(task_backends["default"], ImmediateBackend)
     assert isinstance(update_reference_index_task.get_backend(), ImmediateBackend)
     assert isinstance(task_backends["mail"], DatabaseBackend)
+
+
+def test_the_search_reindexing_runs_on_the_workers_queue_and_the_worker_takes_it(settings):
+    # given the base settings
+    from masthead.news.search_index import reindex_teasers
+
+    settings.TASKS = base.TASKS
+
+    # then a teaser change's reindexing goes to the database queue, never the request...
+    assert isinstance(reindex_teasers.get_backend(), DatabaseBackend)
+    assert reindex_teasers.queue_name == "search"
+    assert "search" in base.TASKS["mail"]["QUEUES"]
+    # ...and every worker that deploy/ and make demo start takes that queue as well as mail's
+    root = Path(__file__).resolve().parents[2]
+    for path in ("Makefile", "deploy/prod.sh", "deploy/systemd/masthead-mail-worker.service"):
+        text = (root / path).read_text()
+        assert "db_worker --backend mail --queue-name default,search" in text, path
 
 
 def test_reader_emails_come_from_the_publication_by_default(settings):

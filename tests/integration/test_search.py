@@ -25,7 +25,7 @@ from masthead.subscriptions import actions
 from tests.factories import make_article
 from tests.integration.subscription_factories import make_plan, make_reader
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 SECRET = "Quorvath pelmarine subsidies were quietly doubled"  # only in paywalled parts
 TEASER = "Zanthor shipyards opened their books"  # in the teaser of the same stories
