@@ -11,6 +11,7 @@ article is indexed again each time it is published, and saving a new teaser leng
 
 import html
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
@@ -21,6 +22,7 @@ from wagtail.search.backends import get_search_backends
 
 from masthead.access.channels import Channel, pieces_seen, what_may_be_seen
 from masthead.access.models import MeterSettings
+from masthead.access.policy import ArticleAccess
 from masthead.core import generations
 
 REINDEX_CHUNK = 500
@@ -61,14 +63,14 @@ def reindex_teasers(*, site_id: int) -> dict:
     """Index again every article of the site whose indexed body is its teaser (all but the
     free ones), with the teaser length saved now: paragraphs no longer in the teaser leave
     the index, new ones enter it. Idempotent, so running it twice does no harm."""
-    from .models import Access, ArticlePage
-
+    # The model by name: news.models imports this module for its search fields.
+    ArticlePage = apps.get_model("news", "ArticlePage")
     site = Site.objects.filter(pk=site_id).select_related("root_page").first()
     if site is None:
         return {"site": site_id, "reindexed": 0}
     articles = (
         ArticlePage.objects.descendant_of(site.root_page)
-        .exclude(access=Access.FREE)
+        .exclude(access=ArticleAccess.FREE)
         .prefetch_related("article_authors__author", "topics")
         .order_by("pk")
     )
