@@ -13,7 +13,9 @@ from django.utils import timezone
 from taggit.models import Tag
 from wagtail.rich_text import RichText
 
+from masthead.access import context
 from masthead.subscriptions import actions
+from masthead.subscriptions.models import Subscription
 from tests.factories import make_article, make_author, make_image, make_section
 from tests.integration.subscription_factories import make_plan, make_reader
 
@@ -491,7 +493,12 @@ def test_related_articles_never_repeat_one_nor_show_the_article_itself(site, cli
 # --- teasers only --------------------------------------------------------------------------
 
 
-def test_no_listing_carries_a_paywalled_sentence_for_anyone(site, client, page_size):
+class TrustEveryCrawler:
+    def is_verified(self, *, user_agent, ip):
+        return True
+
+
+def test_no_listing_carries_a_paywalled_sentence_for_anyone(site, client, page_size, monkeypatch):
     body = [("paragraph", RichText(f"<p>Open paragraph {n}.</p>")) for n in range(1, 5)]
     body += [("paragraph", RichText(f"<p>Closed paragraph. {SECRET}.</p>"))]
     body += [("paragraph", RichText(f"<p>Closed paragraph {n}.</p>")) for n in range(6, 10)]
@@ -513,6 +520,21 @@ def test_no_listing_carries_a_paywalled_sentence_for_anyone(site, client, page_s
     subscriber = Client()
     subscriber.force_login(reader)
     assert SECRET in subscriber.get(secret.url).content.decode()  # the sentence is real
+    # a lapsed subscriber (their period ended yesterday) and a verified search crawler,
+    # to whom the article page itself gives every word
+    lapsed_reader = make_reader()
+    sub = actions.start(
+        user=lapsed_reader, plan=make_plan(), period_end=now + timedelta(days=1), now=now
+    )
+    Subscription.objects.filter(pk=sub.pk).update(
+        status="expired", current_period_end=now - timedelta(days=1)
+    )
+    lapsed = Client()
+    lapsed.force_login(lapsed_reader)
+    assert SECRET not in lapsed.get(secret.url).content.decode()
+    monkeypatch.setattr(context, "crawler_verifier", TrustEveryCrawler)
+    crawler = Client(HTTP_USER_AGENT="Mozilla/5.0 (compatible; Googlebot/2.1)")
+    assert SECRET in crawler.get(secret.url).content.decode()
 
     paths = [
         "/",
@@ -530,7 +552,7 @@ def test_no_listing_carries_a_paywalled_sentence_for_anyone(site, client, page_s
         site["lead"].url,  # its related articles list the secret story
     ]
     seen_on = 0
-    for reader_client in (client, subscriber):
+    for reader_client in (client, subscriber, lapsed, crawler):
         for path in paths:
             response = reader_client.get(path)
             assert response.status_code == 200, path
@@ -538,7 +560,7 @@ def test_no_listing_carries_a_paywalled_sentence_for_anyone(site, client, page_s
             assert SECRET not in html, path
             assert "Closed paragraph" not in html, path
             seen_on += "The ledger in the tin" in html
-    assert seen_on >= 10  # the story is listed, as a teaser, on most of them
+    assert seen_on >= 20  # the story is listed, as a teaser, on several of them, for each
 
 
 # --- the indexes' counts are cached under the listings generation ---------------------------
