@@ -10,13 +10,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import PageViewRestriction, Site
 from wagtail.rich_text import RichText
 
+from masthead.access import context
+from masthead.access.models import MeterSettings
 from masthead.news import sitemaps
 from masthead.news.models import ArticlePage, RobotsSettings
+from masthead.subscriptions import actions
+from masthead.subscriptions.models import Subscription
 from tests.factories import make_article, make_author, make_home, make_image, make_section
+from tests.integration.subscription_factories import make_plan, make_reader
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -332,7 +338,42 @@ def test_a_crawler_with_the_current_copy_gets_304(client, paper):
     assert "public" in first["Cache-Control"]
 
 
-def test_no_sentence_of_any_body_is_in_any_sitemap(client, paper):
+class TrustEveryCrawler:
+    def is_verified(self, *, user_agent, ip):
+        return True
+
+
+def reader_of_kind(kind: str, paper, monkeypatch) -> tuple[Client, dict]:
+    """A client reading as `kind`, and the headers it sends; checked against the article
+    page, so each kind is what it claims to be."""
+    client, headers = Client(), {}
+    october, november = paper["october"].url, paper["november"].url
+    if kind == "exhausted":
+        config = MeterSettings.for_site(Site.objects.get(is_default_site=True))
+        config.anonymous_allowance = 1
+        config.save()
+        client.get(paper["early"].url)  # the allowance, spent
+        assert SECRET not in client.get(november).content.decode()
+    if kind in ("lapsed", "subscriber"):
+        reader = make_reader()
+        sub = actions.start(
+            user=reader, plan=make_plan(), period_end=NOW + timedelta(days=30), now=NOW
+        )
+        if kind == "lapsed":
+            Subscription.objects.filter(pk=sub.pk).update(
+                status="expired", current_period_end=NOW - timedelta(days=1)
+            )
+        client.force_login(reader)
+        assert (SECRET in client.get(october).content.decode()) == (kind == "subscriber")
+    if kind == "crawler":
+        monkeypatch.setattr(context, "crawler_verifier", TrustEveryCrawler)
+        headers = {"HTTP_USER_AGENT": "Mozilla/5.0 (compatible; Googlebot/2.1)"}
+        assert SECRET in client.get(october, **headers).content.decode()
+    return client, headers
+
+
+@pytest.mark.parametrize("kind", ["anonymous", "exhausted", "lapsed", "subscriber", "crawler"])
+def test_no_sentence_of_any_body_is_in_any_sitemap(paper, kind, monkeypatch):
     make_article(paper["world"], "Fresh secret", published_at=NOW - timedelta(hours=1))
     make_article(
         paper["world"],
@@ -343,14 +384,16 @@ def test_no_sentence_of_any_body_is_in_any_sitemap(client, paper):
     )
     urls = ["/sitemap.xml", "/sitemap-pages.xml", "/sitemap-news.xml", "/robots.txt"]
     urls += ["/sitemap-articles-2026-10.xml", "/sitemap-articles-2026-11.xml"]
+    client, headers = reader_of_kind(kind, paper, monkeypatch)
 
     for url in urls:
-        text = client.get(url).content.decode()
+        text = client.get(url, **headers).content.decode()
         assert SECRET not in text, url
         assert "Open paragraph" not in text, url
     # The subscribers-only stories are listed: their page and teaser are public.
-    assert "fresh-exclusive" in client.get("/sitemap-news.xml").content.decode()
-    assert "october-story" in client.get("/sitemap-articles-2026-10.xml").content.decode()
+    assert "fresh-exclusive" in client.get("/sitemap-news.xml", **headers).content.decode()
+    october = client.get("/sitemap-articles-2026-10.xml", **headers).content.decode()
+    assert "october-story" in october
 
 
 def test_sitemaps_never_read_an_articles_body(client, paper):
