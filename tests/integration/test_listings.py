@@ -11,9 +11,12 @@ from bs4 import BeautifulSoup
 from django.test import Client
 from django.utils import timezone
 from taggit.models import Tag
+from wagtail.models import Site
 from wagtail.rich_text import RichText
 
 from masthead.access import context
+from masthead.access.models import MeterSettings
+from masthead.news.models import ArticlePage
 from masthead.subscriptions import actions
 from masthead.subscriptions.models import Subscription
 from tests.factories import make_article, make_author, make_image, make_section
@@ -535,6 +538,15 @@ def test_no_listing_carries_a_paywalled_sentence_for_anyone(site, client, page_s
     monkeypatch.setattr(context, "crawler_verifier", TrustEveryCrawler)
     crawler = Client(HTTP_USER_AGENT="Mozilla/5.0 (compatible; Googlebot/2.1)")
     assert SECRET in crawler.get(secret.url).content.decode()
+    # and a reader who has used up the allowance (one, here): the next metered story is
+    # the paywall's
+    config = MeterSettings.for_site(Site.objects.get(is_default_site=True))
+    config.anonymous_allowance = 1
+    config.save()
+    metered = list(ArticlePage.objects.live().filter(access="metered").order_by("pk")[:2])
+    exhausted = Client()
+    exhausted.get(metered[0].url)
+    assert "paywall_exhausted" in str(exhausted.get(metered[1].url).context["access"].message)
 
     paths = [
         "/",
@@ -552,7 +564,7 @@ def test_no_listing_carries_a_paywalled_sentence_for_anyone(site, client, page_s
         site["lead"].url,  # its related articles list the secret story
     ]
     seen_on = 0
-    for reader_client in (client, subscriber, lapsed, crawler):
+    for reader_client in (client, exhausted, subscriber, lapsed, crawler):
         for path in paths:
             response = reader_client.get(path)
             assert response.status_code == 200, path
@@ -560,7 +572,7 @@ def test_no_listing_carries_a_paywalled_sentence_for_anyone(site, client, page_s
             assert SECRET not in html, path
             assert "Closed paragraph" not in html, path
             seen_on += "The ledger in the tin" in html
-    assert seen_on >= 20  # the story is listed, as a teaser, on several of them, for each
+    assert seen_on >= 25  # the story is listed, as a teaser, on several of them, for each
 
 
 # --- the indexes' counts are cached under the listings generation ---------------------------
