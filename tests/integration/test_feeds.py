@@ -16,6 +16,7 @@ from masthead.access import context
 from masthead.readers.models import PrivateFeed
 from masthead.readers.private_feeds import digest
 from masthead.subscriptions import actions
+from tests.crawlers import TrustEveryCrawler
 from tests.factories import make_article, make_author
 from tests.integration.subscription_factories import NOW, make_plan, make_reader
 
@@ -119,11 +120,6 @@ PUBLIC_FEEDS = [
     "/authors/cleo-digger/feed/atom/",
     "/topics/shipping/feed/",
 ]
-
-
-class TrustEveryCrawler:
-    def is_verified(self, *, user_agent, ip):
-        return True
 
 
 @pytest.mark.parametrize("kind", ["anonymous", "exhausted", "lapsed", "subscriber", "crawler"])

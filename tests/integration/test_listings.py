@@ -19,6 +19,7 @@ from masthead.access.models import MeterSettings
 from masthead.news.models import ArticlePage
 from masthead.subscriptions import actions
 from masthead.subscriptions.models import Subscription
+from tests.crawlers import TrustEveryCrawler
 from tests.factories import make_article, make_author, make_image, make_section
 from tests.integration.subscription_factories import make_plan, make_reader
 
@@ -494,11 +495,6 @@ def test_related_articles_never_repeat_one_nor_show_the_article_itself(site, cli
 
 
 # --- teasers only --------------------------------------------------------------------------
-
-
-class TrustEveryCrawler:
-    def is_verified(self, *, user_agent, ip):
-        return True
 
 
 def test_no_listing_carries_a_paywalled_sentence_for_anyone(site, client, page_size, monkeypatch):

@@ -22,6 +22,7 @@ from masthead.access.models import MeterSettings
 from masthead.news import search, search_index
 from masthead.news.search import MAX_PAGES, PAGE_SIZE
 from masthead.subscriptions import actions
+from tests.crawlers import TrustEveryCrawler
 from tests.factories import make_article
 from tests.integration.subscription_factories import make_plan, make_reader
 
@@ -205,11 +206,6 @@ def test_only_a_new_teaser_length_queues_the_reindexing(
 
 
 # --- the leak test ---------------------------------------------------------------------
-
-
-class TrustEveryCrawler:
-    def is_verified(self, *, user_agent, ip):
-        return True
 
 
 def lapsed_client() -> Client:

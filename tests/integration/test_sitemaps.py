@@ -21,6 +21,7 @@ from masthead.news import sitemaps
 from masthead.news.models import ArticlePage, RobotsSettings
 from masthead.subscriptions import actions
 from masthead.subscriptions.models import Subscription
+from tests.crawlers import TrustEveryCrawler
 from tests.factories import make_article, make_author, make_home, make_image, make_section
 from tests.integration.subscription_factories import make_plan, make_reader
 
@@ -336,11 +337,6 @@ def test_a_crawler_with_the_current_copy_gets_304(client, paper):
     assert again.status_code == 304
     assert since.status_code == 304
     assert "public" in first["Cache-Control"]
-
-
-class TrustEveryCrawler:
-    def is_verified(self, *, user_agent, ip):
-        return True
 
 
 def reader_of_kind(kind: str, paper, monkeypatch) -> tuple[Client, dict]:
