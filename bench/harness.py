@@ -462,14 +462,18 @@ def metered_articles(env: dict[str, str], deadline: Deadline) -> tuple[Article, 
 
 
 def exhausted_reader(port: int, others: list[Article], deadline: Deadline) -> str:
-    """A reader who has spent the whole allowance on `others`: their `Cookie` header value."""
+    """A reader who has spent the whole allowance on `others`: their `Cookie` header value,
+    the one the site set last, as a browser keeps it. (A new reader's first cookie carries
+    its first read unsettled; the second request settles it and sets the plain id. Sending
+    the first cookie for ever would settle again on every request, which no browser does.)"""
     what = "a read within the allowance"
     headers = check_page(port, others[0].path, deadline, what=what, paywall=False, notice=True)
     cookie = reader_cookie(headers.get_all("Set-Cookie") or [])
     if cookie is None:
         raise BenchError(f"GET {others[0].path} set no {READER_COOKIE} cookie for a new reader")
     for article in others[1:]:
-        check_page(port, article.path, deadline, what=what, cookie=cookie, paywall=False)
+        headers = check_page(port, article.path, deadline, what=what, cookie=cookie, paywall=False)
+        cookie = reader_cookie(headers.get_all("Set-Cookie") or []) or cookie
     log(f"reader has read {len(others)} other metered articles: {' '.join(a.path for a in others)}")
     return cookie
 
