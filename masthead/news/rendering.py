@@ -54,7 +54,7 @@ from django.utils.safestring import mark_safe
 from masthead.access.channels import Channel, Visibility, what_may_be_seen
 from masthead.access.context import ReaderContext, reader_context
 from masthead.access.gate import article_decision
-from masthead.access.policy import Message
+from masthead.access.policy import Message, is_entitled
 from masthead.access.teaser import teaser_length
 from masthead.core import clock, generations
 
@@ -101,6 +101,10 @@ local = LRUCache(_LOCAL_SIZE)
 _local_lock = threading.Lock()
 # Small renders that depend only on their arguments (meter notices): rendered once per process.
 _snippets: dict = {}
+# Signed-in readers' menus by what they show (reader_menu_html), with a placeholder for the
+# CSRF token that nobody can type into a name: it is unique per process and never sent.
+_menus = LRUCache(1024)
+_CSRF_PLACEHOLDER = f"csrf{secrets.token_hex(16)}"
 
 
 # --- generations and the cache -------------------------------------------------------------
@@ -270,11 +274,21 @@ def reader_menu_html(request, frame: Frame) -> str:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return frame.anonymous_reader
-    # What the menu uses and nothing more: a RequestContext would run every context
-    # processor (settings, campaigns, messages...) for a dozen lines of HTML, on every
-    # signed-in reader's article request.
-    context = Context({"request": request, "csrf_token": get_token(request)})
-    return get_template(READER_MENU).template.render(context)
+    reader = reader_context(request)
+    # The menu shows the reader's name and whether they subscribe, and carries their CSRF
+    # token: it is rendered once per name, state and language in this process with a
+    # placeholder for the token, which is put in per request.
+    key = (user.shown_name, is_entitled(reader.entitlement, reader.now), translation.get_language())
+    with _local_lock:
+        html = _menus.get(key)
+    if html is None:
+        # What the menu uses and nothing more: a RequestContext would run every context
+        # processor (settings, campaigns, messages...) for a dozen lines of HTML.
+        context = Context({"request": request, "csrf_token": _CSRF_PLACEHOLDER})
+        html = get_template(READER_MENU).template.render(context)
+        with _local_lock:
+            _menus[key] = html
+    return html.replace(_CSRF_PLACEHOLDER, get_token(request))
 
 
 def meter_notice_html(decision) -> str:

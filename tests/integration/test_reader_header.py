@@ -14,6 +14,7 @@ from django.utils import timezone
 from wagtail.models import Site
 
 from masthead.access.models import MeterSettings
+from masthead.news import rendering
 from masthead.subscriptions.models import Subscription
 from masthead.urls import urlpatterns as site_urlpatterns
 from tests.integration.subscription_factories import make_plan, make_reader
@@ -133,11 +134,10 @@ def test_readers_alternating_through_a_cached_article_each_see_only_their_own_he
     rendered_templates.clear()
     other = signed_in(other_reader).get(article)
     # then both came from the cached frame (nothing of the page rendered again; the anonymous
-    # reader's menu came with the frame, the other reader's was rendered for them alone)
+    # reader's menu came with the frame, the other reader's is made for their name and state)
     assert "news/article_page.html" not in after_anonymous
     assert "includes/reader_menu.html" not in after_anonymous
     assert "news/article_page.html" not in rendered_templates
-    assert "includes/reader_menu.html" in rendered_templates
     # and each saw only their own state
     assert_shows_anonymous(header_of(anonymous), article, subscriber, other_reader)
     assert_shows_other(header_of(other), subscriber)
@@ -219,6 +219,33 @@ def test_signing_out_from_the_header_needs_a_post_and_ends_the_session(site, oth
     response = client.post(form["action"], {"csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert header_of(client.get("/")).select_one(".reader-menu__sign-in") is not None
+
+
+def test_readers_of_one_name_on_an_article_each_sign_out_with_their_own_token(site):
+    # given two readers who share a display name and state, so their article menus are made
+    # from one render (news.rendering keeps it per name, state and language)
+    first, second = make_reader(), make_reader()
+    for reader in (first, second):
+        reader.display_name = "Pat Same"
+        reader.save()
+    clients = []
+    for reader in (first, second):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(reader)
+        clients.append(client)
+    forms = [header_of(c.get(site["lead"].url)).select_one(".account-menu form") for c in clients]
+    tokens = [form.select_one('input[name="csrfmiddlewaretoken"]')["value"] for form in forms]
+    # then each page carries a token of its own reader, never the placeholder it was made with
+    assert tokens[0] != tokens[1]
+    for client in clients:
+        assert rendering._CSRF_PLACEHOLDER not in client.get(site["lead"].url).content.decode()
+    # and each signs out with it; the other's token does not sign the second reader out
+    refused = clients[1].post(forms[1]["action"], {"csrfmiddlewaretoken": tokens[0]})
+    assert refused.status_code == 403
+    for client, form, token in zip(clients, forms, tokens, strict=True):
+        response = client.post(form["action"], {"csrfmiddlewaretoken": token})
+        assert response.status_code == 302
+        assert header_of(client.get("/")).select_one(".reader-menu__sign-in") is not None
 
 
 @pytest.mark.urls(__name__)
