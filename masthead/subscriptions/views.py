@@ -4,17 +4,19 @@ price up and stores it on the checkout, and nothing the browser posts is read as
 
 import logging
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from wagtail.models import Site
 
 from masthead.core import clock, links
 
@@ -30,19 +32,20 @@ logger = logging.getLogger(__name__)
 
 def offers_page(request):
     """Every offer this reader may take and every plan on sale, each with its buy button
-    (carrying on the story the reader came from, if any); a subscriber is shown the way to
-    manage theirs instead. The offers come first: they are the query the page cannot do
-    without."""
+    (carrying on the story the reader came from, if any: ``next``, or else the Referer's
+    story); a subscriber is shown the way to manage theirs instead. The offers come first:
+    they are the query the page cannot do without."""
     now = clock.now()
     offers = [describe(info) for info in offers_for(request.user, now, limit=None)]
     plans = plan_choices()
     entitled = reader_history(request.user, now).entitled
+    story = links.safe_next(request, request.GET.get("next")) or _story_from_referer(request)
     context = {
         "offers": offers,
         "plans": plans,
         "entitled": entitled,
         "buy": not entitled,  # a subscriber gets the account page instead of buy buttons
-        "story": links.safe_next(request, request.GET.get("next")),
+        "story": story,
         # Said once for the page: what any plan on sale gives.
         "benefits": {
             "web": any(plan.terms.web for plan in plans),
@@ -51,7 +54,31 @@ def offers_page(request):
         },
         "grace_days": grace().days,
     }
-    return render(request, "subscriptions/offers_page.html", context)
+    response = render(request, "subscriptions/offers_page.html", context)
+    patch_vary_headers(response, ["Referer"])  # the story may come from it
+    return response
+
+
+def _story_from_referer(request) -> str:
+    """The story a reader was reading when they followed a plain Subscribe link: the site
+    header's, the meter notice's and the footer's carry no ``next``, because they are
+    shared by every page or kept per reader across pages. The Referer's path when it is a
+    live article of this site (the site's Referrer-Policy sends it within the site), else
+    "": a section, the offers page itself or another site gives nothing to come back to."""
+    referer = request.headers.get("Referer", "")
+    if not referer or not links.safe_next(request, referer):
+        return ""
+    path = urlsplit(referer).path
+    if not path.startswith("/") or path.startswith("//"):
+        return ""
+    site = Site.find_for_request(request)
+    if site is None:
+        return ""
+    url_path = site.root_page.url_path + path.lstrip("/")
+    if not url_path.endswith("/"):
+        url_path += "/"
+    articles = apps.get_model("news", "ArticlePage").objects.live().public()
+    return path if articles.filter(url_path=url_path).exists() else ""
 
 
 def _story(request) -> str:

@@ -1,8 +1,10 @@
 """The purchase path in a browser, from a paywalled story back to the same story in full:
 offer → create an account → confirm by the e-mailed link → pay → thank-you → the story.
-And a plan at its full price from the offers page. No page on the way may be a dead end
-or a page that only repeats one button: each offers a real choice (two or more links or
-buttons in its content, the site's header and footer aside), or is the story itself."""
+And a plan at its full price from the offers page, reached from the paywall or by the site
+header's or the meter notice's plain Subscribe link, back to the story too. No page on the
+way may be a dead end or a page that only repeats one button: each offers a real choice (two
+or more links or buttons in its content, the site's header and footer aside), or is the
+story itself."""
 
 # The journeys' fixtures, imported by name, are parameters here (pytest's way): not F811.
 # ruff: noqa: F811
@@ -131,3 +133,39 @@ def test_a_yearly_plan_is_bought_at_full_price_from_the_offers_page(
     expect_full_text(page, EXCLUSIVE)
     subscription = Subscription.objects.get(user=reader_account)
     assert (subscription.plan, subscription.offer, subscription.status) == (yearly, None, "active")
+
+
+@pytest.mark.parametrize(
+    "subscribe",
+    [".site-header .reader-menu__subscribe", ".meter-notice a"],
+    ids=["header", "meter"],
+)
+def test_a_new_reader_follows_a_plain_subscribe_link_from_a_story_and_comes_back_to_it(
+    new_page, live_server, newsroom, travel, mailoutbox, subscribe
+):
+    story = newsroom.metered[0]
+    page = new_page()
+    # given a new reader on a metered story, who follows a Subscribe link that carries no
+    # story of its own (the header's and the meter notice's are shared by every page)
+    open_article(page, live_server, story)
+    page.locator(subscribe).click()
+    expect(page).to_have_url(live_server.url + "/subscribe/")
+    # when they buy the monthly plan at its regular price, creating an account on the way
+    plan = page.locator("li.choice--plan").filter(
+        has=page.get_by_role("heading", name=newsroom.plan.name, exact=True)
+    )
+    plan.get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create a free account")
+    page.get_by_label("E-mail address").fill("header.reader@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.goto(link_in_mail(mailoutbox, "header.reader@example.com", "/account/verify/"))
+    page.get_by_role("button", name="Confirm my address").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(newsroom.plan.name)
+    pay(page, PAYS, amount="$17")
+    # then the thank-you page leads back to the story they were reading
+    expect(page.locator(".checkout__status")).to_contain_text("$17")
+    page.get_by_role("link", name=f"Continue reading: {story.title}").click()
+    expect(page).to_have_url(live_server.url + story.url)
+    expect(page.get_by_role("heading", level=1)).to_have_text(story.title)
+    assert Checkout.objects.get().next_path == story.url

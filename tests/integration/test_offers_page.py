@@ -131,6 +131,54 @@ def test_without_a_story_the_links_carry_no_next(catalogue, client):
     assert not [link for link in buy_links(offers_page(client)) if "next" in link]
 
 
+def test_a_plain_subscribe_link_followed_from_a_story_carries_that_story(catalogue, client, site):
+    # The site header's, the meter notice's and the footer's Subscribe links carry no next
+    # (they are shared by every page): the story comes from the Referer.
+    story = site["lead"].url
+    response = client.get("/subscribe/", HTTP_REFERER=f"http://testserver{story}?utm=x")
+    assert "Referer" in response["Vary"]
+    soup = BeautifulSoup(response.content, "html.parser")
+    links = buy_links(soup)
+    assert len(links) == 5
+    assert all(link.endswith(f"?next={story}") for link in links)
+    sign_in = soup.find("a", string="Already a subscriber? Sign in")
+    assert sign_in["href"] == f"{reverse('readers:sign-in')}?next={story}"
+
+
+def test_a_next_in_the_link_wins_over_the_referer(catalogue, client, site):
+    response = client.get(
+        f"/subscribe/?next={STORY}", HTTP_REFERER=f"http://testserver{site['lead'].url}"
+    )
+    links = buy_links(BeautifulSoup(response.content, "html.parser"))
+    assert links and all(link.endswith(f"?next={STORY}") for link in links)
+
+
+@pytest.mark.parametrize(
+    "referer",
+    [
+        "http://testserver/world/",  # a section: no story to come back to
+        "http://testserver/subscribe/",
+        "http://testserver/world/no-such-story/",
+        "https://evil.example/world/seoul-and-jakarta-sign-pact/",  # another site
+        "not a url",
+    ],
+)
+def test_a_referer_that_is_not_a_story_of_this_site_gives_no_next(catalogue, client, site, referer):
+    response = client.get("/subscribe/", HTTP_REFERER=referer)
+    links = buy_links(BeautifulSoup(response.content, "html.parser"))
+    assert links and not [link for link in links if "next" in link]
+
+
+def test_an_unpublished_story_in_the_referer_gives_no_next(catalogue, client, site):
+    story = site["earlier"]
+    url = story.url
+    story.unpublish()
+    response = client.get("/subscribe/", HTTP_REFERER=f"http://testserver{url}")
+    assert not [
+        link for link in buy_links(BeautifulSoup(response.content, "html.parser")) if "next" in link
+    ]
+
+
 def test_the_benefits_are_said_once(catalogue, client):
     text = words(offers_page(client))
     assert text.count("Read all stories with unlimited access") == 1
