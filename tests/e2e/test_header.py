@@ -8,8 +8,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import expect
+from wagtail.models import Site
 
+from masthead.news.models import SectionPage
 from masthead.subscriptions.models import Plan, Subscription
+
+from .conftest import _publish
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
@@ -185,4 +189,29 @@ def test_on_a_phone_the_headline_is_on_the_first_screen(new_page, live_server, p
     assert headline["y"] + headline["height"] <= 844
     share = page.get_by_role("navigation", name="Share this article")
     expect(share.get_by_role("link", name="Print")).to_be_in_viewport()
+    assert_nothing_overflows(page)
+
+
+def test_on_a_phone_four_sections_fit_the_strip_and_a_fifth_scrolls_it(
+    new_page, live_server, publication
+):
+    home = Site.objects.get(is_default_site=True).root_page
+    for title in ("Technology", "Markets"):
+        _publish(home, SectionPage(title=title, slug=title.lower(), show_in_menus=True))
+    page = new_page(viewport={"width": 390, "height": 844})
+    strip = page.get_by_role("navigation", name="Sections")
+
+    def overflow():
+        return strip.evaluate("strip => strip.scrollWidth - strip.clientWidth")
+
+    # given the demo's four sections, on a 390 px phone every one is in view, none cut off
+    page.goto(live_server.url + "/world/")
+    for title in ("World", "Business", "Technology", "Markets"):
+        expect(strip.get_by_role("link", name=title)).to_be_in_viewport(ratio=1)
+    assert overflow() <= 0
+    # when there is a fifth, the strip scrolls sideways and the page itself does not
+    _publish(home, SectionPage(title="Opinion", slug="opinion", show_in_menus=True))
+    page.goto(live_server.url + "/world/")
+    expect(strip.get_by_role("link", name="Opinion")).to_have_count(1)
+    assert overflow() > 0
     assert_nothing_overflows(page)
