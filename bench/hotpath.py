@@ -113,8 +113,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--blocking-threads",
         type=bench.positive_int,
-        default=2,
-        help="granian --blocking-threads: threads per worker running the app (default 2, "
+        default=1,
+        help="granian --blocking-threads: threads per worker running the app (default 1, "
         "as deploy/granian.sh)",
     )
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")

@@ -26,7 +26,7 @@ class Options:
 
     workers: int
     # granian: threads per worker that run the WSGI app (--blocking-threads).
-    blocking_threads: int = 2
+    blocking_threads: int = 1
     # gunicorn: worker class and threads per worker.
     worker_class: str = "sync"
     gthreads: int = 1

@@ -41,12 +41,14 @@ export GRANIAN_HTTP="${GRANIAN_HTTP:-1}"
 export GRANIAN_WEBSOCKETS=false
 
 # Processes do the work (the app is synchronous Django); each runs the app on
-# GRANIAN_BLOCKING_THREADS threads, which overlap the short waits on PostgreSQL and Redis,
-# while granian's own HTTP handling runs in Rust, outside the GIL. An idle keep-alive
+# GRANIAN_BLOCKING_THREADS threads, while granian's own HTTP handling runs in Rust, outside
+# the GIL. One thread: a second one overlapped the short waits on PostgreSQL and Redis but
+# waited for the GIL behind the first (Python hands it over every 5 ms), which cost more than
+# it saved (docs/production.md: p99 56 -> 27 ms, +44 % requests/s). An idle keep-alive
 # connection from nginx costs no thread. One app server per host: one worker per core. Two
 # on one host (make prod-up) share its cores: set GRANIAN_WORKERS per instance.
 export GRANIAN_WORKERS="${GRANIAN_WORKERS:-$(nproc)}"
-export GRANIAN_BLOCKING_THREADS="${GRANIAN_BLOCKING_THREADS:-2}"
+export GRANIAN_BLOCKING_THREADS="${GRANIAN_BLOCKING_THREADS:-1}"
 # Idle threads are kept (600 s, the most granian allows) with their persistent database
 # connections (DATABASE_CONN_MAX_AGE), rather than reconnecting after every lull.
 export GRANIAN_BLOCKING_THREADS_IDLE_TIMEOUT="${GRANIAN_BLOCKING_THREADS_IDLE_TIMEOUT:-600}"
