@@ -256,7 +256,7 @@ def own_database(name: str, env: dict[str, str], articles: int) -> bool:
         subprocess.run([*manage, "load_demo"], env=env, check=True, stdout=subprocess.DEVNULL)
     log(f"{name}: seeding up to {articles} articles")
     seed = [str(VENV_BIN / "python"), str(ROOT / "bench" / "seed.py"), "--articles", str(articles)]
-    subprocess.run(seed, env=env, check=True)
+    subprocess.run(seed, env=env, check=True, stdout=sys.stderr)  # stdout is for results
     subprocess.run(["psql", f"{PG}/{name}", "-qc", "VACUUM ANALYZE"], check=True)
     return created
 

@@ -17,16 +17,27 @@ with the demo and ``--articles`` seeded articles on first use and kept for the n
 
 Each read is a new anonymous reader from a client network of its own, through Django's
 handler and Wagtail's routing (``django.test.Client``), so the meter and its bounds run as
-in production. For each step it prints one JSON line: how many of the sample's frames,
+in production.
+
+``--load N`` measures the same under load: granian (as ``deploy/`` runs it, on this
+database) serves ``--load-articles`` other metered articles, picked at random per request,
+to N wrk connections of new readers (bench/readers.lua) throughout, and each step's line
+carries what wrk measured while that step ran. The load reads other articles than the
+sample, so its workers never refill the sample's pieces behind the measurement's back.
+
+For each step it prints one JSON line: how many of the sample's frames,
 bodies and related lists were found in the cache (hits) and how many were rendered, and the
 hit rate of frames and bodies together. Counting is done by wrapping the three functions of
 masthead.news.rendering that render a missing piece.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import random
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 
 DB = "masthead_invalidation"
+LOAD_PATHS = harness.BENCH_DIR / "invalidation-load-paths.txt"
 
 
 def parse_args(argv):
@@ -44,6 +56,9 @@ def parse_args(argv):
     parser.add_argument("--sample", type=int, default=500, help="articles read per step")
     parser.add_argument("--seed", type=int, default=7, help="random seed for the sample")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
+    parser.add_argument("--load", type=int, default=0, help="wrk connections of load (0: none)")
+    parser.add_argument("--load-articles", type=int, default=300, help="articles the load reads")
+    parser.add_argument("--workers", type=int, default=4, help="granian workers for the load")
     return parser.parse_args(argv)
 
 
@@ -81,9 +96,11 @@ def measure(args) -> list[dict]:
 
     ids = list(ArticlePage.objects.live().filter(access="metered").values_list("pk", flat=True))
     rng = random.Random(args.seed)
-    chosen = rng.sample(ids, min(args.sample + 1, len(ids)))
-    published, sample = chosen[0], chosen[1:]
+    chosen = rng.sample(ids, min(args.sample + 1 + args.load_articles, len(ids)))
+    published, sample = chosen[0], chosen[1 : args.sample + 1]
+    loaded = chosen[args.sample + 1 :] if args.load else []
     urls = [ArticlePage.objects.get(pk=pk).url for pk in sample]
+    LOAD_PATHS.write_text("".join(ArticlePage.objects.get(pk=pk).url + "\n" for pk in loaded))
     clients = iter(range(0x0A000001, 0x0AFFFFFF))
 
     def read_all() -> dict:
@@ -118,14 +135,74 @@ def measure(args) -> list[dict]:
 
     generations.forget_local()
     cache.delete_many([generations.PAGES, generations.LISTINGS])
-    lines = [{"step": "first read (cache empty)", **read_all()}]
-    lines.append({"step": "read again (cache warm)", **read_all()})
-    page = ArticlePage.objects.get(pk=published)
-    page.save_revision().publish()
-    lines.append({"step": "after publishing one other article", **read_all()})
-    generations.bump(generations.PAGES)
-    lines.append({"step": "after a site-wide change (pages generation)", **read_all()})
+    with under_load(args) as step:
+        lines = [{"step": "first read (cache empty)", **step(read_all)}]
+        lines.append({"step": "read again (cache warm)", **step(read_all)})
+        page = ArticlePage.objects.get(pk=published)
+        page.save_revision().publish()
+        lines.append({"step": "after publishing one other article", **step(read_all)})
+        generations.bump(generations.PAGES)
+        lines.append({"step": "after a site-wide change (pages generation)", **step(read_all)})
     return lines
+
+
+@contextlib.contextmanager
+def under_load(args):
+    """Yields step(read): read() as it is without --load; with it, read() while wrk loads
+    a granian serving the load's articles, wrk's figures for that while added."""
+    if not args.load:
+        yield lambda read: read()
+        return
+    import servers  # granian as deploy/ runs it
+
+    deadline = harness.Deadline(3600)
+    options = servers.Options(workers=args.workers)
+    with servers.serving("granian", options, dict(os.environ), deadline) as port:
+
+        def step(read) -> dict:
+            wrk = subprocess.Popen(
+                [
+                    harness.WRK,
+                    "--latency",
+                    "--threads",
+                    "2",
+                    "--connections",
+                    str(args.load),
+                    "--duration",
+                    "3600s",
+                    "--timeout",
+                    "10s",
+                    "--header",
+                    "X-Forwarded-Proto: https",
+                    "--script",
+                    str(harness.READERS_LUA),
+                    f"http://127.0.0.1:{port}/",
+                    "--",
+                    "2",
+                    "any",
+                    str(LOAD_PATHS),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            try:
+                time.sleep(1)  # the load is under way before the step starts
+                figures = read()
+            finally:
+                wrk.send_signal(signal.SIGINT)  # wrk stops and prints what it measured
+                output, _ = wrk.communicate(timeout=30)
+            load = harness.parse_wrk(output, 0)
+            failed = harness.UNEXPECTED.search(output)
+            return {
+                **figures,
+                "load_requests_per_s": load["requests_per_s"],
+                "load_p99_ms": load["latency_p99_ms"],
+                "load_failed": int(failed.group(1)) if failed else None,
+            }
+
+        yield step
 
 
 def main(argv) -> int:
