@@ -393,6 +393,15 @@ def reader_cookie(set_cookies: list[str]) -> str | None:
     return None
 
 
+def keeping(cookie: str, headers: http.client.HTTPMessage) -> str:
+    """The `Cookie` header value a browser sends next: `cookie` with what the response set."""
+    jar = http.cookies.SimpleCookie()
+    jar.load(cookie)
+    for value in headers.get_all("Set-Cookie") or []:
+        jar.load(value)
+    return "; ".join(f"{name}={morsel.coded_value}" for name, morsel in jar.items())
+
+
 def check_page(
     port: int,
     path: str,

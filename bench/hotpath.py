@@ -332,8 +332,17 @@ def main(argv: list[str]) -> int:
                                 nginx_rps,
                                 expect="teaser",
                             )
-                            cookie = subscriber["cookie"]
-                            check(port, path, deadline, cookie=cookie, full=True, notice=False)
+                            headers, _body = check(
+                                port,
+                                path,
+                                deadline,
+                                cookie=subscriber["cookie"],
+                                full=True,
+                                notice=False,
+                            )
+                            # and the CSRF cookie their first page set (the menu's sign-out
+                            # form), which their browser sends from then on
+                            cookie = bench.keeping(subscriber["cookie"], headers)
                             bench.warm_up(port, path, args.warmup, deadline, cookie=cookie)
                             results["subscriber"] = measure(
                                 "subscriber_full", store, port, path, cookie, nginx_rps
