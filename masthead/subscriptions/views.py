@@ -25,7 +25,7 @@ from .fetch import current_offers, grace, offers_for, plan_choices, reader_histo
 from .models import Plan, Subscription
 from .offers import OfferKind, eligible
 from .payments import ProviderUnavailable, checkout_key, get_provider, provider_for
-from .templatetags.subscriptions_tags import describe, describe_plan
+from .templatetags.subscriptions_tags import describe, describe_plan, tree_url_path
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +74,8 @@ def _story_from_referer(request) -> str:
     site = Site.find_for_request(request)
     if site is None:
         return ""
-    url_path = site.root_page.url_path + path.lstrip("/")
-    if not url_path.endswith("/"):
-        url_path += "/"
     articles = apps.get_model("news", "ArticlePage").objects.live().public()
-    return path if articles.filter(url_path=url_path).exists() else ""
+    return path if articles.filter(url_path=tree_url_path(site, path)).exists() else ""
 
 
 def _story(request) -> str:

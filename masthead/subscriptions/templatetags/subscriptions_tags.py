@@ -89,11 +89,16 @@ def story_title(path: str) -> str:
     site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
     if site is None:
         return ""
-    url_path = site.root_page.url_path + path.lstrip("/")
-    if not url_path.endswith("/"):
-        url_path += "/"
+    url_path = tree_url_path(site, path)
     found = Page.objects.live().filter(url_path=url_path).values_list("title", flat=True).first()
     return found or ""
+
+
+def tree_url_path(site, path: str) -> str:
+    """The page tree's url_path of a path on `site` ("/world/a-story/" under a root page
+    at "/home/" is "/home/world/a-story/")."""
+    url_path = site.root_page.url_path + path.lstrip("/")
+    return url_path if url_path.endswith("/") else url_path + "/"
 
 
 def describe_checkout(checkout) -> dict:
