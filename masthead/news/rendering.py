@@ -54,9 +54,10 @@ from django.utils.safestring import mark_safe
 from masthead.access.channels import Channel, Visibility, what_may_be_seen
 from masthead.access.context import ReaderContext, reader_context
 from masthead.access.gate import article_decision
-from masthead.access.policy import Message, is_entitled
+from masthead.access.policy import Message
 from masthead.access.teaser import teaser_length
 from masthead.core import clock, generations
+from masthead.readers.menu import state_of
 
 log = logging.getLogger(__name__)
 
@@ -274,11 +275,10 @@ def reader_menu_html(request, frame: Frame) -> str:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return frame.anonymous_reader
-    reader = reader_context(request)
-    # The menu shows the reader's name and whether they subscribe, and carries their CSRF
-    # token: it is rendered once per name, state and language in this process with a
-    # placeholder for the token, which is put in per request.
-    key = (user.shown_name, is_entitled(reader.entitlement, reader.now), translation.get_language())
+    # The menu shows the reader's state (readers.menu) and carries their CSRF token: it is
+    # rendered once per state and language in this process with a placeholder for the
+    # token, which is put in per request.
+    key = (state_of(request), translation.get_language())
     with _local_lock:
         html = _menus.get(key)
     if html is None:
