@@ -482,7 +482,7 @@ def exhausted_reader(port: int, others: list[Article], deadline: Deadline) -> st
         raise BenchError(f"GET {others[0].path} set no {READER_COOKIE} cookie for a new reader")
     for article in others[1:]:
         headers = check_page(port, article.path, deadline, what=what, cookie=cookie, paywall=False)
-        cookie = reader_cookie(headers.get_all("Set-Cookie") or []) or cookie
+        cookie = keeping(cookie, headers)
     log(f"reader has read {len(others)} other metered articles: {' '.join(a.path for a in others)}")
     return cookie
 
@@ -499,25 +499,27 @@ def require_wrk() -> None:
         )
 
 
-def measure_wrk(
-    args: argparse.Namespace,
+def wrk_command(
     url: str,
-    deadline: Deadline,
+    threads: int,
+    connections: int,
+    seconds: int,
     headers: tuple[str, ...] = (),
-    *,
     expect: str = "full",
-) -> dict[str, object]:
-    """wrk against `url` with readers.lua, every response checked for `expect` ("full" or
-    "teaser"); its figures and the CPU milliseconds each part spent per request."""
-    command = [
+    paths: Path | None = None,
+) -> list[str]:
+    """wrk with readers.lua: new readers behind the bench's proxy, every response checked
+    for `expect` ("full", "teaser" or "any"); with `paths`, a path from that file at random
+    per request instead of `url`'s."""
+    return [
         WRK,
         "--latency",
         "--threads",
-        str(args.threads),
+        str(threads),
         "--connections",
-        str(args.connections),
+        str(connections),
         "--duration",
-        f"{args.duration}s",
+        f"{seconds}s",
         # wrk's default 2 s would drop slow responses from the latency figures and count
         # them as socket errors; measure them instead.
         "--timeout",
@@ -529,9 +531,23 @@ def measure_wrk(
         str(READERS_LUA),
         url,
         "--",
-        str(args.threads),
+        str(threads),
         expect,
+        *([str(paths)] if paths else []),
     ]
+
+
+def measure_wrk(
+    args: argparse.Namespace,
+    url: str,
+    deadline: Deadline,
+    headers: tuple[str, ...] = (),
+    *,
+    expect: str = "full",
+) -> dict[str, object]:
+    """wrk against `url` with readers.lua, every response checked for `expect` ("full" or
+    "teaser"); its figures and the CPU milliseconds each part spent per request."""
+    command = wrk_command(url, args.threads, args.connections, args.duration, headers, expect)
     log(f"running: {' '.join(shlex.quote(part) for part in command)}")
     before = cpu_sample()
     try:

@@ -161,27 +161,9 @@ def under_load(args):
 
         def step(read) -> dict:
             wrk = subprocess.Popen(
-                [
-                    harness.WRK,
-                    "--latency",
-                    "--threads",
-                    "2",
-                    "--connections",
-                    str(args.load),
-                    "--duration",
-                    "3600s",
-                    "--timeout",
-                    "10s",
-                    "--header",
-                    "X-Forwarded-Proto: https",
-                    "--script",
-                    str(harness.READERS_LUA),
-                    f"http://127.0.0.1:{port}/",
-                    "--",
-                    "2",
-                    "any",
-                    str(LOAD_PATHS),
-                ],
+                harness.wrk_command(
+                    f"http://127.0.0.1:{port}/", 2, args.load, 3600, expect="any", paths=LOAD_PATHS
+                ),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -220,6 +202,9 @@ def main(argv) -> int:
             print(json.dumps({"scenario": "invalidation", **line}), flush=True)
     finally:
         if args.drop:
+            from django.db import connections
+
+            connections.close_all()  # this process's own, or PostgreSQL refuses the drop
             harness.drop_database(DB)
     return 0
 
