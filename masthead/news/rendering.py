@@ -11,7 +11,8 @@ names the version of what it holds and is never stale, in a small per-process LR
   paywall panel and the related articles. The frame holds no body text at all, and is
   rendered from an anonymous request (``anonymous_request``), so it is the same for every
   reader, whoever filled the cache. It keeps the reader menu as a reader with no identity
-  sees it (Subscribe, Sign in) beside it; a signed-in reader's menu is rendered for them.
+  sees it (Subscribe, Sign in) beside it; a signed-in reader's menu is filled in per request
+  (kept per process for each reader state, readers.menu, with their CSRF token put in).
   The masthead shows today's date, so the frame's key names the newsroom's date.
 - ``:paragraphs`` — the body as rendered pieces, one per paragraph of rich text (free part
   and paywalled remainder alike). Each request cuts it with the site's teaser length and
@@ -270,8 +271,8 @@ def body_html(reader: ReaderContext, ref: ArticleRef, body: Body, full: bool) ->
 
 def reader_menu_html(request, frame: Frame) -> str:
     """The site header's menu for this reader: the frame's own for a reader with no
-    identity (the same for all of them), else rendered now, for this request only (their
-    name, whether they subscribe, a sign-out form with their CSRF token)."""
+    identity (the same for all of them), else theirs (their name, whether they subscribe,
+    a sign-out form with their CSRF token)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return frame.anonymous_reader
