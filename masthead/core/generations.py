@@ -5,9 +5,16 @@ in every process, and a value found under a key can never be stale.
 - PAGES: what every page shows of other objects (sections, series, authors, sponsors, images,
   topics, sites, view restrictions, the meter settings, the offers in the paywall panel);
   article routes are kept under it as well. Publishing an article does not change it.
-- LISTINGS: lists of articles (the related articles under each article), changed by every
-  publish, unpublish, move or delete of an article (masthead.news.rendering).
+- LISTINGS: lists of any articles (indexes, feeds, sitemaps, search results), changed by
+  every publish, unpublish, move or delete of an article (masthead.news.invalidation).
 - CAMPAIGNS: banners and free-access windows (masthead.campaigns.fetch).
+- Families: lists that show only the articles of some *families* (a series, a topic: the
+  related articles under an article) are stamped with the tokens of those families
+  (``stamp``), and a change to an article changes only its own families' tokens
+  (``bump_families``). A family's token is that of its *bucket*: the family's name hashed
+  into one of ``MASTHEAD_LISTING_BUCKETS`` (256 by default), so the tokens are a fixed set a
+  process reads in one round trip with the others. Two families that share a bucket forget
+  each other's lists now and then: more rendering, never a stale list.
 
 A request reads every token it may need in one round trip and keeps them for its whole
 length (``current(name, request)``), so what it serves is consistent. None means the cache
@@ -29,10 +36,12 @@ itself succeeds), at the price of rendering every cached page again once per max
 docs/production.md ("Cache invalidation when Redis fails") states the bound."""
 
 import functools
+import hashlib
 import logging
 import threading
 import time
 import uuid
+import zlib
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -44,6 +53,7 @@ PAGES = "masthead:pages:generation"
 LISTINGS = "masthead:listings:generation"
 CAMPAIGNS = "masthead:campaigns:generation"
 ALL = (PAGES, LISTINGS, CAMPAIGNS)
+FAMILY_BUCKET = "masthead:listings:family:"
 _REQUEST_ATTRIBUTE = "_masthead_generations"
 # Pauses before the second and the third attempt at writing a token (seconds).
 RETRY_PAUSES = (0.05, 0.25)
@@ -52,6 +62,19 @@ RETRY_PAUSES = (0.05, 0.25)
 def max_age() -> int:
     """Seconds a token lives: the bound on a change whose writes all failed."""
     return settings.MASTHEAD_GENERATION_MAX_AGE
+
+
+def names() -> tuple[str, ...]:
+    """Every token a request may need: the three generations and the families' buckets."""
+    buckets = settings.MASTHEAD_LISTING_BUCKETS
+    return ALL + tuple(f"{FAMILY_BUCKET}{n}" for n in range(buckets))
+
+
+def family_token(family: str) -> str:
+    """The token that stands for `family` (e.g. "topic:12"): its bucket's, the same in every
+    process (crc32, not hash(), which changes with the process's hash seed)."""
+    bucket = zlib.crc32(family.encode()) % settings.MASTHEAD_LISTING_BUCKETS
+    return f"{FAMILY_BUCKET}{bucket}"
 
 
 class _LocalTokens:
@@ -68,9 +91,9 @@ class _LocalTokens:
             return self.tokens
         return None
 
-    def keep(self, tokens: dict[str, str], read_at: float) -> None:
+    def keep(self, tokens: dict[str, str], read_at: float, complete: bool) -> None:
         with self.lock:
-            if read_at >= self.read_at and len(tokens) == len(ALL):
+            if read_at >= self.read_at and complete:
                 self.read_at, self.tokens = read_at, tokens
 
     def replace(self, name: str, token: str) -> None:
@@ -87,13 +110,36 @@ _local = _LocalTokens()
 
 
 def current(name: str, request=None) -> str | None:
+    return _for_request(request).get(name)
+
+
+def stamp(families, request=None) -> str | None:
+    """The version of a list of articles drawn from `families` only (the names given to
+    ``bump_families``): it changes whenever one of them does. Kept beside the list, a stamp
+    that no longer matches means the list is stale. None: the cache cannot answer."""
+    tokens = _for_request(request)
+    found = [tokens.get(name) for name in sorted({family_token(f) for f in families})]
+    if None in found:
+        return None
+    return hashlib.blake2b(" ".join(found).encode(), digest_size=12).hexdigest()
+
+
+def bump_families(families, using: str | None = None) -> None:
+    """For save and delete signals of an article: the lists drawn from `families` (its
+    series, its topics) may have changed (bump_with_transaction for each one's token)."""
+    for name in sorted({family_token(f) for f in families}):
+        bump_with_transaction(name, using)
+
+
+def _for_request(request) -> dict[str, str]:
+    """The tokens, read once per request when given one (kept on it for its whole length)."""
     if request is None:
-        return _tokens().get(name)
+        return _tokens()
     tokens = request.__dict__.get(_REQUEST_ATTRIBUTE)
     if tokens is None:
         tokens = _tokens()
         setattr(request, _REQUEST_ATTRIBUTE, tokens)
-    return tokens.get(name)
+    return tokens
 
 
 def forget_local() -> None:
@@ -105,8 +151,9 @@ def _tokens() -> dict[str, str]:
     tokens = _local.fresh()
     if tokens is None:
         read_at = time.monotonic()
-        tokens = _read(ALL)
-        _local.keep(tokens, read_at)
+        wanted = names()
+        tokens = _read(wanted)
+        _local.keep(tokens, read_at, complete=len(tokens) == len(wanted))
     return tokens
 
 

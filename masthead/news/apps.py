@@ -13,7 +13,7 @@ class NewsConfig(AppConfig):
         authors, sponsors, images, topics, sites, view restrictions, offers, the footer's
         settings) forget everything."""
         from django.apps import apps
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
         from taggit.models import Tag
         from wagtail.images import get_image_model
         from wagtail.models import Page, PageViewRestriction, Site, get_page_models
@@ -26,8 +26,14 @@ class NewsConfig(AppConfig):
 
         from masthead.core.sites import forget_sites
 
-        from .invalidation import page_changed, page_moved, page_renamed
-        from .models import Author, FooterSettings, RobotsSettings, Sponsor
+        from .invalidation import (
+            article_deleting,
+            article_saving,
+            page_changed,
+            page_moved,
+            page_renamed,
+        )
+        from .models import ArticlePage, Author, FooterSettings, RobotsSettings, Sponsor
         from .rendering import invalidate_on_change
 
         for signal in (page_published, page_unpublished):
@@ -42,6 +48,11 @@ class NewsConfig(AppConfig):
             post_delete.connect(
                 page_changed, sender=model, dispatch_uid=f"news-cache-{model._meta.label}"
             )
+        # An article's series and topics before a publish or delete replaces them.
+        for model in get_page_models():
+            if issubclass(model, ArticlePage):
+                pre_save.connect(article_saving, sender=model, dispatch_uid=f"news-was-{model}")
+                pre_delete.connect(article_deleting, sender=model, dispatch_uid=f"news-del-{model}")
         # FooterSettings: every page's footer links to the pages it chooses.
         watched = [Author, Sponsor, FooterSettings, Tag, Site, PageViewRestriction]
         watched.append(RobotsSettings)  # /robots.txt is cached under the pages generation

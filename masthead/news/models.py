@@ -458,6 +458,13 @@ class ArticleAuthor(Orderable):
     panels = [FieldPanel("author")]
 
 
+def listing_families(series_id, topic_ids) -> list[str]:
+    """The families of lists an article with this series and these topics is drawn into, and
+    its own related articles from (masthead.core.generations): "series:<id>", "topic:<id>"."""
+    series = [f"series:{series_id}"] if series_id else []
+    return series + [f"topic:{pk}" for pk in topic_ids]
+
+
 class ArticlePage(RoutedSlugRule, RoutablePageMixin, Page):
     """A story. The page title is the headline."""
 
@@ -616,11 +623,20 @@ class ArticlePage(RoutedSlugRule, RoutablePageMixin, Page):
         """The story's date for readers; a draft never published (a preview) is dated now."""
         return self.published_at or self.first_published_at or clock.now()
 
-    def related_articles(self, limit=4):
-        """Same series first (newest first), then articles sharing the most topics."""
+    def topic_ids(self) -> list[int]:
+        return list(self.tagged_items.values_list("tag_id", flat=True))
+
+    def listing_families(self, topic_ids=None) -> list[str]:
+        """listing_families() of this article. `topic_ids`: when the caller has them."""
+        topic_ids = self.topic_ids() if topic_ids is None else topic_ids
+        return listing_families(self.series_id, topic_ids)
+
+    def related_articles(self, limit=4, topic_ids=None):
+        """Same series first (newest first), then articles sharing the most topics: drawn
+        from the article's listing_families() only. `topic_ids`: when the caller has them."""
         others = live_articles().exclude(pk=self.pk)
         related = list(others.filter(series=self.series_id)[:limit]) if self.series_id else []
-        topic_ids = list(self.tagged_items.values_list("tag_id", flat=True))
+        topic_ids = self.topic_ids() if topic_ids is None else topic_ids
         if len(related) < limit and topic_ids:
             # Within a year either side: a large archive shares topics with thousands of
             # articles, and counting them all made the first render of a page slow.

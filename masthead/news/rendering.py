@@ -19,15 +19,18 @@ names the version of what it holds and is never stale, in a small per-process LR
   inserts the remainder only when the access decision (``masthead.access.gate``, the same
   code as every other channel) says full text. A reader who is not entitled never receives
   it, whatever is cached.
-- ``article-related:<page_id>:<pages generation>:<listings generation>`` — the related
-  articles, a listing of other articles: it follows the *listings* generation, which every
-  publish, unpublish, move or delete of an article changes.
+- ``article-related:<page_id>:<live_revision_id>:<pages generation>`` — the related
+  articles, a list drawn from the article's series and topics (its *families*,
+  ``ArticlePage.listing_families``). It is kept with the families' stamp
+  (``generations.stamp``) and is stale once that no longer matches: a publish, unpublish,
+  move or delete of an article changes its own families' tokens only.
 
-Publishing an article gives it a new live revision, hence new keys, and changes the listings
-generation: other articles keep their frames and bodies and render only their related list
-again. The *pages* generation changes with what every page shows of other objects (sections,
-series, authors, sponsors, images, topics, sites, view restrictions, the meter settings and
-offers): then every piece is rendered again. A saved draft changes nothing a reader sees, so
+Publishing an article gives it a new live revision, hence new keys, and changes its
+families' tokens: other articles keep their frames and bodies, and only those drawing their
+related list from its series or topics render that list again. The *pages* generation
+changes with what every page shows of other objects (sections, series, authors, sponsors,
+images, topics, sites, view restrictions, the meter settings and offers): then every piece
+is rendered again. A saved draft changes nothing a reader sees, so
 it invalidates nothing (masthead.core.generations; the receivers are connected in news.apps).
 The cache is an optimisation: when it fails, the page is rendered as if nothing were cached.
 """
@@ -128,13 +131,6 @@ def invalidate_on_change(sender=None, **kwargs) -> None:
     generations.bump_with_transaction(generations.PAGES, kwargs.get("using"))
 
 
-def invalidate_listings(sender=None, **kwargs) -> None:
-    """Signal receiver: an article was published, unpublished, moved or deleted, so lists
-    of articles (the related articles) may have changed; the article's own pieces are keyed
-    by its live revision, and its cached route is deleted (news.routing)."""
-    generations.bump_with_transaction(generations.LISTINGS, kwargs.get("using"))
-
-
 def cached_many(keys: list[str]) -> dict:
     """Values for `keys` from this process, then the shared cache (one round trip)."""
     with _local_lock:
@@ -210,13 +206,13 @@ def build_body(page) -> Body:
 def pieces_for(request, page_loader, ref: ArticleRef, view: str) -> tuple[Frame, Body, str]:
     """The frame, body and related articles of the live revision, from the cache or rendered
     now. A preview (a revision that is not the live one) is never cached."""
-    pages = listings = None
+    pages = None
     if not getattr(request, "is_preview", False) and ref.live_revision_id is not None:
         pages = generation(request)
-        listings = generations.current(generations.LISTINGS, request)
-    if pages is None or listings is None:
+    if pages is None:
         page = page_loader()
-        return build_frame(page, request, view), build_body(page), build_related(page, request)
+        related = build_related(page, request).html
+        return build_frame(page, request, view), build_body(page), related
     base = (
         f"article:{ref.pk}:{ref.live_revision_id}:{pages}:"
         f"{request.scheme}://{request.get_host()}:{translation.get_language()}:"
@@ -225,9 +221,14 @@ def pieces_for(request, page_loader, ref: ArticleRef, view: str) -> tuple[Frame,
     # ":paragraphs": bodies cached as one piece per block (before the cut inside rich text)
     # must never be read back and cut by blocks again.
     frame_key, body_key = f"{base}:{view}", f"{base}:paragraphs"
-    related_key = f"article-related:{ref.pk}:{pages}:{listings}:{translation.get_language()}"
+    # The related list names no listings generation: it carries the stamp of the families
+    # it was drawn from, and is stale once that no longer matches (a publish in them).
+    language = translation.get_language()
+    related_key = f"article-related:{ref.pk}:{ref.live_revision_id}:{pages}:{language}"
     found = cached_many([frame_key, body_key, related_key])
     frame, body, related = (found.get(key) for key in (frame_key, body_key, related_key))
+    if related is not None and related.stamp != generations.stamp(related.families, request):
+        related = None
     if frame is None or body is None or related is None:
         page = page_loader()
         if frame is None:
@@ -238,14 +239,31 @@ def pieces_for(request, page_loader, ref: ArticleRef, view: str) -> tuple[Frame,
             store(body_key, body)
         if related is None:
             related = build_related(page, request)
-            store(related_key, related)
-    return frame, body, related
+            if related.stamp is not None:
+                store(related_key, related)
+    return frame, body, related.html
 
 
-def build_related(page, request) -> str:
-    """The related articles (other articles' teasers only), the same for every reader."""
-    context = {"related": page.related_articles()}
-    return render_shared("news/includes/related.html", context, anonymous_request(request))
+@dataclass(frozen=True)
+class Related:
+    """The related articles' HTML, the families they were drawn from (the article's series
+    and topics) and the stamp of those families when the list was drawn."""
+
+    html: str
+    families: tuple[str, ...]
+    stamp: str | None
+
+
+def build_related(page, request) -> Related:
+    """The related articles (other articles' teasers only), the same for every reader. The
+    stamp is read before the list is, so a publish in its families meanwhile makes it
+    stale rather than lost."""
+    topic_ids = page.topic_ids()
+    families = tuple(page.listing_families(topic_ids))
+    stamp = generations.stamp(families, request)
+    context = {"related": page.related_articles(topic_ids=topic_ids)}
+    html = render_shared("news/includes/related.html", context, anonymous_request(request))
+    return Related(html=html, families=families, stamp=stamp)
 
 
 # --- per reader -------------------------------------------------------------------------

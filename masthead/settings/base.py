@@ -287,6 +287,10 @@ MASTHEAD_GENERATION_LOCAL_SECONDS = float(os.environ.get("MASTHEAD_GENERATION_LO
 # How long a generation token lives: the bound on a publish whose cache writes all failed
 # (every cached page is rendered again this often). docs/production.md.
 MASTHEAD_GENERATION_MAX_AGE = int(os.environ.get("MASTHEAD_GENERATION_MAX_AGE", "300"))
+# Buckets of listing families (a series, a topic): a publish forgets the related-articles
+# lists of its own families' buckets only (masthead.core.generations). More buckets, fewer
+# lists rendered again after a publish, and more tokens each process reads once a second.
+MASTHEAD_LISTING_BUCKETS = int(os.environ.get("MASTHEAD_LISTING_BUCKETS", "256"))
 # How many reverse proxies in front of the app append to X-Forwarded-For (nginx: 1).
 MASTHEAD_TRUSTED_PROXY_HOPS = int(os.environ.get("MASTHEAD_TRUSTED_PROXY_HOPS", "0"))
 MASTHEAD_CRAWLER_DNS_TIMEOUT = float(os.environ.get("MASTHEAD_CRAWLER_DNS_TIMEOUT", "1.0"))

@@ -334,7 +334,7 @@ def test_only_a_reader_without_a_cookie_is_counted_against_its_network(news, mon
 
 
 def test_publishing_one_article_leaves_the_others_cached(news, rendered_templates):
-    # given two articles in the cache
+    # given two articles in the cache, with no series or topic in common
     article, other = news["metered"][0], news["metered"][1]
     for page in (article, other):
         html(Client().get(page.url))
@@ -342,13 +342,82 @@ def test_publishing_one_article_leaves_the_others_cached(news, rendered_template
     publish_new_text(article, "A corrected first paragraph.")
     rendered_templates.clear()
     page = html(Client().get(other.url))
-    # then the other is assembled from its cached frame and body; only its list of related
-    # articles (which may show the published one) is rendered again
-    assert "news/article_page.html" not in rendered_templates
-    assert "news/includes/related.html" in rendered_templates
+    # then the other is assembled from the cache, its list of related articles included
+    assert rendered_templates == []
     assert TEASER in page
     # and the published one shows its new text
     assert "A corrected first paragraph." in html(Client().get(article.url))
+
+
+def families_apart(settings, *groups) -> None:
+    """Choose the number of listing buckets so that no two of these groups of families share
+    a bucket (masthead.core.generations): what one publish forgets is then exactly its own."""
+    from masthead.core import generations
+
+    for buckets in range(16, 4096):
+        settings.MASTHEAD_LISTING_BUCKETS = buckets
+        tokens = [{generations.family_token(f) for f in group} for group in groups]
+        if sum(map(len, tokens)) == len(set().union(*tokens)):
+            return
+    raise AssertionError("no bucket count keeps these families apart")
+
+
+def families(article) -> list[str]:
+    return ArticlePage.objects.get(pk=article.pk).listing_families()
+
+
+def test_a_publish_renders_again_the_related_lists_of_its_series_and_topics_only(
+    news, settings, rendered_templates
+):
+    # given the lead (in a series, with two topics), the earlier story of its series and a
+    # story sharing its topics, each cached, their families in buckets of their own
+    lead, earlier, topical = news["lead"], news["earlier"], news["topical"]
+    families_apart(settings, families(earlier), families(topical))
+    for page in (lead, earlier, topical):
+        html(Client().get(page.url))
+    # when the earlier story of the series is published with a new headline
+    renamed = ArticlePage.objects.get(pk=earlier.pk)
+    renamed.title = "Seoul doubles its aid"
+    renamed.save_revision().publish()
+    # then the lead's related list (the series) is rendered again and shows it
+    rendered_templates.clear()
+    assert "Seoul doubles its aid" in html(Client().get(lead.url))
+    assert set(rendered_templates) == {"news/includes/related.html", "includes/article_card.html"}
+    # and the story that shares only topics with the lead keeps its cached list
+    rendered_templates.clear()
+    html(Client().get(topical.url))
+    assert rendered_templates == []
+
+
+def test_an_article_leaving_a_topic_leaves_that_topics_lists(news, settings):
+    # given a story whose related list shows the lead through their shared topics
+    lead, topical = news["lead"], news["topical"]
+    families_apart(settings, families(lead), [])
+    assert "Seoul and Jakarta sign pact" in html(Client().get(topical.url))
+    # when the lead is published without those topics (and without its series)
+    changed = ArticlePage.objects.get(pk=lead.pk)
+    changed.topics.clear()
+    changed.series = None
+    changed.save_revision().publish()
+    # then that list no longer shows it: the topics it had before were forgotten too
+    assert "Seoul and Jakarta sign pact" not in html(Client().get(topical.url))
+
+
+def test_a_deleted_article_leaves_the_lists_of_its_topics(news, client):
+    lead, topical = news["lead"], news["topical"]
+    assert "Shipyards boom" in html(client.get(lead.url))
+    Page.objects.get(pk=topical.pk).delete()  # its topics are deleted before it
+    assert "Shipyards boom" not in html(client.get(lead.url))
+
+
+def test_a_moved_article_is_linked_at_its_new_address_in_related_lists(news, client):
+    lead, earlier = news["lead"], news["earlier"]
+    old_url = earlier.url
+    assert f'href="{old_url}"' in html(client.get(lead.url))
+    Page.objects.get(pk=earlier.pk).move(news["business"], pos="last-child")
+    new_url = Page.objects.get(pk=earlier.pk).url
+    page = html(client.get(lead.url))
+    assert f'href="{new_url}"' in page and f'href="{old_url}"' not in page
 
 
 def test_editing_what_every_page_shows_renders_every_article_again(news, rendered_templates):

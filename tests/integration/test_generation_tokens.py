@@ -98,3 +98,32 @@ def test_zero_seconds_reads_every_time(clock, reads):
     generations.current(generations.PAGES)
     generations.current(generations.PAGES)
     assert len(reads) == 2
+
+
+@override_settings(MASTHEAD_LISTING_BUCKETS=64)
+def test_a_family_stamp_changes_with_its_own_families_only():
+    ours, theirs = "topic:1", "series:1"
+    assert generations.family_token(ours) != generations.family_token(theirs)
+    before = generations.stamp([ours, "series:7"])
+    assert before and generations.stamp(["series:7", ours]) == before  # order does not count
+    generations.bump_families([theirs])
+    assert generations.stamp([ours, "series:7"]) == before
+    generations.bump_families([ours])
+    assert generations.stamp([ours, "series:7"]) != before
+
+
+def test_the_family_tokens_come_with_the_others_in_one_read(reads, rf):
+    generations.current(generations.PAGES)  # the tokens exist
+    reads.clear()
+    request = rf.get("/")
+    assert generations.current(generations.PAGES, request)
+    assert generations.stamp(["topic:3", "topic:4"], request)
+    assert len(reads) == 1 and len(reads[0]) == len(generations.names())
+
+
+def test_no_stamp_when_the_cache_cannot_answer(monkeypatch):
+    def dead(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(cache, "get_many", dead)
+    assert generations.stamp(["topic:1"]) is None
