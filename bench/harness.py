@@ -149,7 +149,11 @@ def positive_int(text: str) -> int:
 def bench_env(settings_module: str) -> dict[str, str]:
     """The app's environment: production settings over the benchmark's own PostgreSQL
     database and Redis database, one trusted proxy hop (readers.lua plays the proxy)."""
-    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in SCRUBBED_ENV and not k.startswith("GRANIAN_")  # granian reads them all
+    }
     env.update(
         DJANGO_SETTINGS_MODULE=settings_module,
         SECRET_KEY="".join(secrets.choice(SECRET_ALPHABET) for _ in range(64)),
@@ -595,11 +599,11 @@ class CpuSample:
 
 
 def _part(pid: int, comm: str, ours: set[int]) -> str | None:
-    """Which part of the system a process is: the app (a process this script started, or
-    one of theirs: the app server and its workers, or nginx), redis-server, PostgreSQL (the
+    """Which part of the system a process is: nginx or the app (a process this script
+    started, or one of theirs: the app server and its workers), redis-server, PostgreSQL (the
     server's own processes and the backends connected to the benchmark's database)."""
     if pid in ours:
-        return "app"
+        return "nginx" if comm == "nginx" else "app"
     if comm == "redis-server":
         return "redis"
     if comm == "postgres":
@@ -644,9 +648,9 @@ def cpu_ms(before: CpuSample, after: CpuSample) -> dict[str, float]:
     time no process is charged with (the loopback network's softirqs); "other" is every
     other process the machine ran meanwhile, the noise the figures carry."""
     tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
-    parts = dict.fromkeys(("app", "redis", "postgres"), 0.0)
+    parts = dict.fromkeys(("app", "redis", "postgres"), 0.0)  # and "nginx" when it ran
     for pid, (part, used) in after.ticks.items():
-        parts[part] += (used - before.ticks.get(pid, (part, 0))[1]) * tick_ms
+        parts[part] = parts.get(part, 0.0) + (used - before.ticks.get(pid, (part, 0))[1]) * tick_ms
     parts["wrk"] = (after.children - before.children) * 1000
     parts["kernel_irq"] = (after.interrupts - before.interrupts) * tick_ms
     busy = (after.busy - before.busy) * tick_ms

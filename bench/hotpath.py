@@ -16,7 +16,13 @@ a summary line each.
 
 New readers come from client networks of their own (bench/readers.lua), so the cookieless
 bounds stay on with their defaults and their counters are part of the figure. Each line
-carries the CPU milliseconds per request of the app, Redis, PostgreSQL and wrk.
+carries the CPU milliseconds per request of the app, nginx, Redis, PostgreSQL and wrk.
+
+``--topology prod`` measures the Redis store's three readers once more through the topology
+``make prod-up`` runs (deploy/prod.sh): nginx on deploy/nginx/local.conf.template, filled in
+as deploy/prod.sh does with the bench's ports and directories, in front of as many
+deploy/granian.sh app servers as the template has upstreams, nproc workers each. Their lines
+carry ``"topology": "prod"``.
 
 ``--seed-articles N --seed-readers M`` measures the same over grown data:
 ``bench/seed.py --articles N`` after the demo, and ``bench/seed.py --meter-readers M`` into
@@ -28,13 +34,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -44,6 +53,20 @@ import servers  # noqa: E402 - granian, uWSGI and gunicorn, started the same way
 
 NGINX = "/usr/sbin/nginx"
 NGINX_DIR = bench.BENCH_DIR / "nginx"
+PROD_NGINX_DIR = bench.BENCH_DIR / "prod-nginx"
+PROD_NGINX_TEMPLATE = bench.ROOT / "deploy" / "nginx" / "local.conf.template"
+NGINX_MODULES = Path("/usr/lib/nginx/modules")
+# var/prod/env where it differs from the bench's: nginx hands the app plain HTTP
+# (X-Forwarded-Proto: http), so no redirect to https. And one trusted hop more than
+# deploy/prod.sh's 1: every wrk connection reaches nginx from 127.0.0.1, which as the one
+# trusted hop would make every new reader one network, past the cookieless bounds after 20.
+# wrk plays a CDN in front of nginx that appends the client's address, as docs/production.md
+# sets it up (hops 2); nginx appends its peer after it.
+PROD_ENV = {
+    "MASTHEAD_SSL_REDIRECT": "false",
+    "MASTHEAD_TRUSTED_PROXY_HOPS": "2",
+    "DATABASE_CONN_MAX_AGE": "60",
+}
 # Issue 21's targets for the Redis store: a new reader at 6 % of nginx or more with a p99 of
 # 15 ms or less; a subscriber within 10 % of the new reader; an exhausted reader not slower.
 TARGETS = {"pct_of_nginx": 6, "p99_ms": 15, "subscriber_within_pct": 10}
@@ -119,6 +142,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
     parser.add_argument("--gthreads", type=bench.positive_int, default=1, help="gunicorn --threads")
+    parser.add_argument(
+        "--topology",
+        choices=("direct", "prod"),
+        default="direct",
+        help="prod: the Redis store's readers once more through nginx and the app servers as "
+        "make prod-up runs them, beside the direct measurements (default direct: wrk to the "
+        "app server only)",
+    )
     parser.add_argument("--warmup", type=bench.positive_int, default=20)
     parser.add_argument("--keep-db", action="store_true", help="keep masthead_bench (profiling)")
     parser.add_argument(
@@ -147,8 +178,9 @@ def seed_seconds(args) -> dict[str, float]:
     """Time allowed for each seeding step, and in all (also forgetting the seeded meter)."""
     articles = 60 + args.seed_articles / SEED_ARTICLES_PER_S if args.seed_articles else 0
     readers = 60 + args.seed_readers / SEED_READERS_PER_S if args.seed_readers else 0
-    # Per store: seeding, then the FORGET that clears it again.
-    return {"articles": articles, "readers": readers, "total": articles + 2 * 2 * readers}
+    # Per run of a store: seeding, then the FORGET that clears it again.
+    runs = 2 + (args.topology == "prod")
+    return {"articles": articles, "readers": readers, "total": articles + runs * 2 * readers}
 
 
 def psql(sql: str) -> None:
@@ -169,15 +201,47 @@ def seed(options: list[str], env: dict[str, str], deadline, cap: float) -> None:
 
 
 @contextlib.contextmanager
-def nginx(html: bytes):
-    """An nginx of our own: own prefix, config, pid file and port; stopped on the way out."""
+def running_nginx(prefix: Path, port: int, ready) -> Iterator[int]:
+    """An nginx of our own on prefix/nginx.conf (own pid file) listening on `port`, once
+    `ready(port)`; stopped on the way out. Yields the port."""
+    conf = prefix / "nginx.conf"
+    user = " user root;" if os.geteuid() == 0 else ""  # workers must read var/bench
+    process = subprocess.Popen(
+        [NGINX, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
+        + ["-g", "daemon off;" + user],
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(50):
+            if process.poll() is not None:
+                raise bench.BenchError(f"nginx exited at start-up (see {prefix}/error.log)")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if ready(port):
+                    break
+            time.sleep(0.1)
+        else:
+            raise bench.BenchError(f"nginx on {conf} did not answer as expected")
+        yield port
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGQUIT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def nginx(html: bytes) -> Iterator[int]:
+    """nginx serving `html` from a file: the ceiling."""
     shutil.rmtree(NGINX_DIR, ignore_errors=True)
     (NGINX_DIR / "html").mkdir(parents=True)
     (NGINX_DIR / "html" / "article.html").write_bytes(html)
     port = bench.free_port()
-    user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read var/bench
     (NGINX_DIR / "nginx.conf").write_text(
-        f"""{user}worker_processes 2;
+        f"""worker_processes 2;
 pid {NGINX_DIR}/nginx.pid;
 error_log {NGINX_DIR}/error.log warn;
 events {{ worker_connections 1024; }}
@@ -197,28 +261,49 @@ http {{
 }}
 """
     )
-    process = subprocess.Popen(
-        [NGINX, "-p", str(NGINX_DIR), "-c", str(NGINX_DIR / "nginx.conf"), "-g", "daemon off;"],
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        for _ in range(50):
-            with contextlib.suppress(OSError):
-                status, _h, body = bench.get(port, "/", timeout=2)
-                if status == 200 and body == html:
-                    break
-            time.sleep(0.1)
-        else:
-            raise bench.BenchError("nginx did not serve the article file")
+    with running_nginx(NGINX_DIR, port, lambda port: bench.get(port, "/", timeout=2)[2] == html):
         yield port
-    finally:
-        process.send_signal(signal.SIGQUIT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+
+
+def prod_nginx_conf(prefix: Path, app_ports: list[int]) -> int:
+    """deploy/nginx/local.conf.template filled in as deploy/prod.sh's nginx_conf does (brotli
+    where its modules are installed), into `prefix`: static and media files from the bench's
+    directory, upstreams at `app_ports`. Returns the port it listens on."""
+    shutil.rmtree(prefix, ignore_errors=True)
+    for directory in ("logs", "tmp"):
+        (prefix / directory).mkdir(parents=True)
+    shutil.copytree(PROD_NGINX_TEMPLATE.parent / "snippets", prefix / "snippets")
+    modules = [
+        NGINX_MODULES / f"ngx_http_{name}_module.so" for name in ("brotli_filter", "brotli_static")
+    ]
+    modules = [module for module in modules if module.exists()]
+    values = {
+        "PREFIX": str(prefix),
+        "VAR_DIR": str(bench.BENCH_DIR),
+        "NGINX_PORT": str(bench.free_port()),  # not one of app_ports: they are listening
+        "LOAD_MODULES": "".join(f"load_module {module};\n" for module in modules),
+        "INCLUDE_BROTLI": "include snippets/masthead-brotli.conf;" if modules else "",
+        **{f"APP_PORT_{n}": str(port) for n, port in enumerate(app_ports, 1)},
+    }
+    template = PROD_NGINX_TEMPLATE.read_text()
+    unknown = set(re.findall(r"@([A-Z0-9_]+)@", template)) - set(values)
+    if unknown:
+        raise bench.BenchError(
+            f"{PROD_NGINX_TEMPLATE} has {', '.join(sorted(unknown))}, which bench/hotpath "
+            "does not fill in (deploy/prod.sh's nginx_conf says what they are)"
+        )
+    conf = re.sub(r"@([A-Z0-9_]+)@", lambda match: values[match.group(1)], template)
+    (prefix / "nginx.conf").write_text(conf)
+    return int(values["NGINX_PORT"])
+
+
+def home_page_answers(port: int) -> bool:
+    return bench.get(port, "/", timeout=2)[0] == 200
+
+
+def prod_app_servers() -> int:
+    """How many app servers deploy/'s nginx sends requests to: its upstreams' ports."""
+    return len(set(re.findall(r"@APP_PORT_\d+@", PROD_NGINX_TEMPLATE.read_text())))
 
 
 def check(port, path, deadline, *, cookie=None, full: bool, notice: bool | None = None):
@@ -242,15 +327,15 @@ def main(argv: list[str]) -> int:
         lines.append(line)
         print(json.dumps(line), flush=True)
 
-    def measure(scenario, store, port, path, cookie=None, nginx_rps=None, expect="full"):
+    def measure(scenario, port, path, fields, cookie=None, nginx_rps=None, expect="full"):
+        """One wrk measurement; `fields` are the line's store, topology and server."""
         headers = (f"Cookie: {cookie}",) if cookie else ()
         url = f"http://127.0.0.1:{port}{path}"
         figures = bench.measure_wrk(args, url, deadline, headers, expect=expect)
         line = {
             **bench.result_line(args, scenario, figures, path),
             "suite": "hotpath",
-            "store": store,
-            **servers.settings(server, options),
+            **fields,
             "seed_articles": args.seed_articles,
             "seed_readers": args.seed_readers,
         }
@@ -259,6 +344,62 @@ def main(argv: list[str]) -> int:
         emit(line)
         return figures
 
+    def readers(port, path, fields, nginx_rps) -> dict:
+        """A new reader at `port`; with the Redis store, the exhausted reader and the
+        subscriber too. Their figures by name."""
+        found = {"within": measure(scenario_names[0], port, path, fields, None, nginx_rps)}
+        if fields["store"] != "redis":
+            return found
+        cookie = bench.exhausted_reader(port, others, deadline)
+        check(port, path, deadline, cookie=cookie, full=False)
+        bench.warm_up(port, path, args.warmup, deadline, cookie=cookie)
+        found["exhausted"] = measure(
+            scenario_names[1], port, path, fields, cookie, nginx_rps, expect="teaser"
+        )
+        headers, _body = check(
+            port, path, deadline, cookie=subscriber["cookie"], full=True, notice=False
+        )
+        # and the CSRF cookie their first page set (the menu's sign-out form), which their
+        # browser sends from then on
+        cookie = bench.keeping(subscriber["cookie"], headers)
+        bench.warm_up(port, path, args.warmup, deadline, cookie=cookie)
+        found["subscriber"] = measure(scenario_names[2], port, path, fields, cookie, nginx_rps)
+        return found
+
+    def forget(store_env, what):
+        bench.django_snippet(FORGET, f"forget {what}", store_env, deadline)
+
+    def through_prod(env, path, nginx_rps) -> dict:
+        """The Redis store's readers through nginx and the app servers as make prod-up runs
+        them; their figures named prod_*."""
+        store_env = {**env, **STORES["redis"], **PROD_ENV}
+        forget(store_env, "cached pages")
+        if args.seed_readers:
+            readers_options = ["--meter-readers", str(args.seed_readers)]
+            seed(readers_options, store_env, deadline, cap=seeding["readers"])
+        count, nproc = prod_app_servers(), len(os.sched_getaffinity(0))
+        deploy = servers.Options(workers=nproc)  # GRANIAN_WORKERS=$(nproc), deploy/prod.sh
+        with servers.serving_each("deploy", deploy, store_env, deadline, count) as app_ports:
+            port = prod_nginx_conf(PROD_NGINX_DIR, app_ports)
+            with running_nginx(PROD_NGINX_DIR, port, home_page_answers):
+                bench.warm_up(port, path, args.warmup, deadline)
+                check(port, path, deadline, full=True, notice=True)
+                fields = {
+                    "store": "redis",
+                    "topology": "prod",
+                    **servers.settings("deploy", deploy),
+                    "workers": count * nproc,
+                    "app_servers": count,
+                }
+                found = readers(port, path, fields, nginx_rps)
+        forget(store_env, "meter entries")
+        return {f"prod_{name}": figures for name, figures in found.items()}
+
+    scenario_names = (
+        "metered_within_allowance_new_reader",
+        "metered_exhausted_teaser",
+        "subscriber_full",
+    )
     seeding = seed_seconds(args)
     options = servers.Options(
         workers=args.workers,
@@ -266,9 +407,11 @@ def main(argv: list[str]) -> int:
         worker_class=args.worker_class,
         gthreads=args.gthreads,
     )
-    # Each server: its start and stop, warm-ups and four measurements per run of the stores.
+    # Each server: its start and stop, warm-ups and four measurements per run of the stores;
+    # the production topology: its start and stop, warm-ups and three measurements.
     per_server = 240 + 5 * (args.duration + 20)
-    deadline = bench.Deadline(660 + len(args.server) * per_server + seeding["total"])
+    prod = 240 + 4 * (args.duration + 20) if args.topology == "prod" else 0
+    deadline = bench.Deadline(660 + len(args.server) * per_server + prod + seeding["total"])
     try:
         with bench.bench_lock():
             bench.require_wrk()
@@ -292,63 +435,38 @@ def main(argv: list[str]) -> int:
                 path = target.path
                 results = {}
                 # Each server in turn, both stores each; nginx is measured once, beside the
-                # first server's Redis run.
+                # first server's Redis run, and the production topology after that server.
                 runs = [(server, store) for server in args.server for store in ("redis", "db")]
                 for server, store in runs:
                     store_env = {**env, **STORES[store]}
-                    bench.django_snippet(FORGET, "forget cached pages", store_env, deadline)
+                    forget(store_env, "cached pages")
                     if args.seed_readers:
                         # Into the store being measured: its Redis database or masthead_bench.
-                        readers = ["--meter-readers", str(args.seed_readers)]
-                        seed(readers, store_env, deadline, cap=seeding["readers"])
+                        readers_options = ["--meter-readers", str(args.seed_readers)]
+                        seed(readers_options, store_env, deadline, cap=seeding["readers"])
                     with servers.serving(server, options, store_env, deadline) as port:
                         bench.warm_up(port, path, args.warmup, deadline)
                         _h, html = check(port, path, deadline, full=True, notice=True)
                         if "nginx" not in results:
                             with nginx(html) as nginx_port:
                                 bench.warm_up(nginx_port, path, 5, deadline)
+                                file_fields = {"store": None, "topology": None}
                                 results["nginx"] = measure(
-                                    "nginx_static_file", None, nginx_port, path
+                                    "nginx_static_file", nginx_port, path, file_fields
                                 )
                         nginx_rps = results["nginx"]["requests_per_s"]
-                        results[f"{store}_within"] = measure(
-                            "metered_within_allowance_new_reader",
-                            store,
-                            port,
-                            path,
-                            None,
-                            nginx_rps,
-                        )
-                        if store == "redis":
-                            cookie = bench.exhausted_reader(port, others, deadline)
-                            check(port, path, deadline, cookie=cookie, full=False)
-                            bench.warm_up(port, path, args.warmup, deadline, cookie=cookie)
-                            results["exhausted"] = measure(
-                                "metered_exhausted_teaser",
-                                store,
-                                port,
-                                path,
-                                cookie,
-                                nginx_rps,
-                                expect="teaser",
-                            )
-                            headers, _body = check(
-                                port,
-                                path,
-                                deadline,
-                                cookie=subscriber["cookie"],
-                                full=True,
-                                notice=False,
-                            )
-                            # and the CSRF cookie their first page set (the menu's sign-out
-                            # form), which their browser sends from then on
-                            cookie = bench.keeping(subscriber["cookie"], headers)
-                            bench.warm_up(port, path, args.warmup, deadline, cookie=cookie)
-                            results["subscriber"] = measure(
-                                "subscriber_full", store, port, path, cookie, nginx_rps
-                            )
-                    bench.django_snippet(FORGET, "forget meter entries", store_env, deadline)
+                        fields = {
+                            "store": store,
+                            "topology": "direct",
+                            **servers.settings(server, options),
+                        }
+                        found = readers(port, path, fields, nginx_rps)
+                        results[f"{store}_within"] = found.pop("within")
+                        results.update(found)
+                    forget(store_env, "meter entries")
                     if store == "db":  # this server's last run
+                        if args.topology == "prod" and server == args.server[0]:
+                            results.update(through_prod(env, path, nginx_rps))
                         emit(summary(args, results, path, server, options))
                         results = {"nginx": results["nginx"]}
             finally:

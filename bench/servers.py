@@ -1,5 +1,6 @@
 """The app servers bench/hotpath compares, each started on the same code and the same
-environment: granian (what deploy/ runs), uWSGI and gunicorn.
+environment: granian (what deploy/ runs), uWSGI and gunicorn; and "deploy", deploy/granian.sh
+itself, for the production topology.
 
 Each runs ``masthead.wsgi:application`` as a process group of its own (a master and its
 forked workers) on 127.0.0.1, without an access log (deploy/ lets nginx write it), and is
@@ -113,10 +114,24 @@ def gunicorn_command(options: Options, port: int) -> list[str]:
     ]
 
 
-COMMANDS = {"granian": granian_command, "uwsgi": uwsgi_command, "gunicorn": gunicorn_command}
+def deploy_command(options: Options, port: int) -> list[str]:
+    """deploy/granian.sh, as `make prod-up` runs each app server: every setting of its own
+    (blocking threads, recycling, timeouts, the statement timeout), the workers from
+    `options` as var/prod/env's GRANIAN_WORKERS gives them."""
+    return [str(bench.ROOT / "deploy" / "granian.sh"), str(port), "--workers", str(options.workers)]
+
+
+COMMANDS = {
+    "granian": granian_command,
+    "uwsgi": uwsgi_command,
+    "gunicorn": gunicorn_command,
+    "deploy": deploy_command,
+}
 
 
 def describe(server: str, options: Options) -> str:
+    if server == "deploy":
+        return f"deploy/granian.sh, {options.workers} workers"
     if server == "granian":
         return f"granian, {options.workers} workers x {options.blocking_threads} blocking threads"
     if server == "uwsgi":
@@ -128,6 +143,8 @@ def describe(server: str, options: Options) -> str:
 
 def settings(server: str, options: Options) -> dict[str, object]:
     """The server's fields of a result line."""
+    if server == "deploy":  # granian with deploy/granian.sh's one blocking thread
+        return settings("granian", Options(workers=options.workers))
     return {
         "server": server,
         "blocking_threads": options.blocking_threads if server == "granian" else None,
@@ -138,12 +155,13 @@ def settings(server: str, options: Options) -> dict[str, object]:
 
 def start(server: str, options: Options, port: int, env: dict[str, str]) -> subprocess.Popen:
     command = COMMANDS[server](options, port)
-    if not (bench.VENV_BIN / command[0].rsplit("/", 1)[-1]).exists():
+    binary = bench.VENV_BIN / ("granian" if server == "deploy" else server)
+    if not binary.exists():
         raise bench.BenchError(
-            f"{command[0]} not found; run 'make install' (the lock file holds them)",
-            exit_code=2,
+            f"{binary} not found; run 'make install' (the lock file holds them)", exit_code=2
         )
-    with bench.GUNICORN_LOG.open("w") as log_file:
+    # Appended to: the servers of one serving_each() share the log.
+    with bench.GUNICORN_LOG.open("a") as log_file:
         # A session of its own: its master and workers form one process group, which
         # stop_gunicorn can kill as a whole if the master does not stop in time.
         return subprocess.Popen(
@@ -158,15 +176,33 @@ def start(server: str, options: Options, port: int, env: dict[str, str]) -> subp
 
 
 @contextlib.contextmanager
+def serving_each(
+    server: str, options: Options, env: dict[str, str], deadline: bench.Deadline, count: int
+) -> Iterator[list[int]]:
+    """`count` servers, each on a free port of its own and answering, their output in one
+    log; all stopped on the way out. Yields their ports."""
+    bench.GUNICORN_LOG.write_bytes(b"")
+    ports: list[int] = []
+    while len(ports) < count:
+        port = bench.free_port()
+        if port not in ports:
+            ports.append(port)
+    with contextlib.ExitStack() as stack:
+        processes = []
+        for port in ports:
+            store = env["MASTHEAD_METER_STORE"]
+            bench.log(f"127.0.0.1:{port}: {describe(server, options)}, {store}")
+            processes.append(start(server, options, port, env))
+            stack.callback(bench.stop_gunicorn, processes[-1])
+        for process, port in zip(processes, ports, strict=True):
+            bench.wait_until_up(process, port, deadline)
+        yield ports
+
+
+@contextlib.contextmanager
 def serving(
     server: str, options: Options, env: dict[str, str], deadline: bench.Deadline
 ) -> Iterator[int]:
     """`server` on a free port, answering; stopped on the way out. Yields the port."""
-    port = bench.free_port()
-    bench.log(f"127.0.0.1:{port}: {describe(server, options)}, {env['MASTHEAD_METER_STORE']}")
-    process = start(server, options, port, env)
-    try:
-        bench.wait_until_up(process, port, deadline)
+    with serving_each(server, options, env, deadline, 1) as (port,):
         yield port
-    finally:
-        bench.stop_gunicorn(process)
