@@ -5,12 +5,17 @@ move with whatever else the machine runs (wall-clock figures here vary by up to 
         .venv/bin/python bench/instructions.py --requests 300
 
 callgrind's "Collected" line is the total. Run it with ``--requests 0`` as well and take the
-difference per request (bench/README.md). Needs the database ``bench/hotpath --keep-db``
-leaves and Redis on 127.0.0.1:6379. Repeatable to the instruction only with a fixed
-``PYTHONHASHSEED`` (string hashes, and so dict and set probing, change with the seed).
+difference per request (bench/README.md). ``--reader`` picks who asks: ``new`` (no cookie, a
+network never seen before), ``counted`` (the cookie of a reader whose read of the article is
+counted already) or ``subscriber`` (the bench's signed-in subscriber, made as bench/hotpath
+makes it, sending the session cookie and the CSRF cookie their first page set). Needs the
+database ``bench/hotpath --keep-db`` leaves and Redis on 127.0.0.1:6379. Repeatable to the
+instruction only with a fixed ``PYTHONHASHSEED`` (string hashes, and so dict and set probing,
+change with the seed).
 """
 
 import argparse
+import http.client
 import io
 import os
 import sys
@@ -22,7 +27,7 @@ import harness  # noqa: E402
 import hotpath  # noqa: E402
 
 
-def call(app, path: str, cookie: str | None = None) -> tuple[int, list]:
+def call(app, path: str, cookie: str | None = None) -> tuple[int, list, bytes]:
     """One GET through the WSGI application, as the app server would make it behind nginx,
     from a client network never seen before (the cookieless bounds stay on)."""
     environ = {
@@ -54,20 +59,65 @@ def call(app, path: str, cookie: str | None = None) -> tuple[int, list]:
 
     result = app(environ, start_response)
     try:
-        b"".join(result)
+        body = b"".join(result)
     finally:
         if hasattr(result, "close"):  # Django's: request_finished, as under the app server
             result.close()
-    return int(answer["status"].split()[0]), answer["headers"]
+    return int(answer["status"].split()[0]), answer["headers"], body
+
+
+def check(path: str, status: int, body: bytes, *, notice: bool) -> None:
+    """Abort unless the answer is the full text, with the meter notice for a new reader
+    (whose read counts now) and without it for the others: anything else would measure
+    another page."""
+    text = body.decode("utf-8", errors="replace")
+    if (
+        status != 200
+        or harness.PAYWALL_MARK in text
+        or (harness.METER_NOTICE_MARK in text) != notice
+    ):
+        sys.exit(
+            f"GET {path} ({status}) is not the full text {'with' if notice else 'without'} "
+            "the meter notice"
+        )
+
+
+def subscriber_cookie() -> str:
+    """The session cookie of the subscriber bench/hotpath signs in (its SUBSCRIBER snippet,
+    run here: the session must be made under this process's SECRET_KEY)."""
+    made = {}
+    exec(hotpath.SUBSCRIBER, {"emit": made.update})  # noqa: S102 - the bench's own snippet
+    return made["cookie"]
+
+
+def _message(set_cookies: list[str]) -> http.client.HTTPMessage:
+    """Set-Cookie values as the response headers harness.keeping reads."""
+    message = http.client.HTTPMessage()
+    for value in set_cookies:
+        message["Set-Cookie"] = value
+    return message
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench/instructions.py", description=__doc__)
-    parser.add_argument("--reader", choices=["new", "counted"], default="new")
+    parser.add_argument("--reader", choices=["new", "counted", "subscriber"], default="new")
     parser.add_argument("--store", choices=list(hotpath.STORES), default="redis")
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument(
+        "--database",
+        default=harness.PG_DB,
+        help="a copy of the kept database (CREATE DATABASE ... TEMPLATE masthead_bench), so "
+        "another engineer's bench/hotpath, which drops masthead_bench, leaves it alone",
+    )
+    parser.add_argument(
+        "--redis",
+        default=harness.REDIS_URL,
+        help="the Redis database for the cache and the meter (emptied first); another one "
+        "than the bench's keeps a bench/hotpath run from emptying it meanwhile",
+    )
     args = parser.parse_args()
     env = {**harness.bench_env("masthead.settings.production"), **hotpath.STORES[args.store]}
+    env.update(DATABASE_URL=f"{harness.PG}/{args.database}", REDIS_URL=args.redis)
     os.environ.clear()
     os.environ.update(env)
     import django
@@ -88,17 +138,24 @@ def main() -> None:
 
     page = ArticlePage.objects.live().filter(access="metered").order_by("path").first()
     path = page.get_url_parts()[2]
-    status, headers = call(application, path)
+    cookie = subscriber_cookie() if args.reader == "subscriber" else None
+    status, headers, _body = call(application, path, cookie)
     if status != 200:
         sys.exit(f"GET {path} answered {status}")
     set_cookies = [value for name, value in headers if name.lower() == "set-cookie"]
-    cookie = harness.reader_cookie(set_cookies) if args.reader == "counted" else None
+    if args.reader == "counted":
+        cookie = harness.reader_cookie(set_cookies)
+    elif args.reader == "subscriber":
+        cookie = harness.keeping(cookie, _message(set_cookies))
     for _ in range(30):  # warm: connections, caches, the meter notice
-        call(application, path, cookie)
+        status, _headers, body = call(application, path, cookie)
+    check(path, status, body, notice=args.reader == "new")
     for _ in range(args.requests):
-        status, _headers = call(application, path, cookie)
+        status, _headers, body = call(application, path, cookie)
         if status != 200:  # an error page would be a cheaper request than the article
             sys.exit(f"GET {path} answered {status}")
+    if args.requests:
+        check(path, status, body, notice=args.reader == "new")
 
 
 if __name__ == "__main__":
