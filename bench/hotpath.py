@@ -20,9 +20,9 @@ carries the CPU milliseconds per request of the app, nginx, Redis, PostgreSQL an
 
 ``--topology prod`` measures the Redis store's three readers once more through the topology
 ``make prod-up`` runs (deploy/prod.sh): nginx on deploy/nginx/local.conf.template, filled in
-as deploy/prod.sh does with the bench's ports and directories, in front of as many
-deploy/granian.sh app servers as the template has upstreams, nproc workers each. Their lines
-carry ``"topology": "prod"``.
+by deploy/nginx/render.sh (as for deploy/prod.sh) with the bench's ports and directories, in
+front of as many deploy/granian.sh app servers as the template has upstreams, nproc workers
+each. Their lines carry ``"topology": "prod"``.
 
 ``--seed-articles N --seed-readers M`` measures the same over grown data:
 ``bench/seed.py --articles N`` after the demo, and ``bench/seed.py --meter-readers M`` into
@@ -55,7 +55,7 @@ NGINX = "/usr/sbin/nginx"
 NGINX_DIR = bench.BENCH_DIR / "nginx"
 PROD_NGINX_DIR = bench.BENCH_DIR / "prod-nginx"
 PROD_NGINX_TEMPLATE = bench.ROOT / "deploy" / "nginx" / "local.conf.template"
-NGINX_MODULES = Path("/usr/lib/nginx/modules")
+PROD_NGINX_RENDER = bench.ROOT / "deploy" / "nginx" / "render.sh"
 # var/prod/env where it differs from the bench's: nginx hands the app plain HTTP
 # (X-Forwarded-Proto: http), so no redirect to https. And one trusted hop more than
 # deploy/prod.sh's 1: every wrk connection reaches nginx from 127.0.0.1, which as the one
@@ -266,35 +266,20 @@ http {{
 
 
 def prod_nginx_conf(prefix: Path, app_ports: list[int]) -> int:
-    """deploy/nginx/local.conf.template filled in as deploy/prod.sh's nginx_conf does (brotli
-    where its modules are installed), into `prefix`: static and media files from the bench's
-    directory, upstreams at `app_ports`. Returns the port it listens on."""
+    """deploy/nginx/local.conf.template filled in by deploy/nginx/render.sh, as for make
+    prod-up, into `prefix`: static and media files from the bench's directory, upstreams at
+    `app_ports`. Returns the port it listens on."""
     shutil.rmtree(prefix, ignore_errors=True)
     for directory in ("logs", "tmp"):
         (prefix / directory).mkdir(parents=True)
-    shutil.copytree(PROD_NGINX_TEMPLATE.parent / "snippets", prefix / "snippets")
-    modules = [
-        NGINX_MODULES / f"ngx_http_{name}_module.so" for name in ("brotli_filter", "brotli_static")
-    ]
-    modules = [module for module in modules if module.exists()]
-    values = {
-        "PREFIX": str(prefix),
-        "VAR_DIR": str(bench.BENCH_DIR),
-        "NGINX_PORT": str(bench.free_port()),  # not one of app_ports: they are listening
-        "LOAD_MODULES": "".join(f"load_module {module};\n" for module in modules),
-        "INCLUDE_BROTLI": "include snippets/masthead-brotli.conf;" if modules else "",
-        **{f"APP_PORT_{n}": str(port) for n, port in enumerate(app_ports, 1)},
-    }
-    template = PROD_NGINX_TEMPLATE.read_text()
-    unknown = set(re.findall(r"@([A-Z0-9_]+)@", template)) - set(values)
-    if unknown:
-        raise bench.BenchError(
-            f"{PROD_NGINX_TEMPLATE} has {', '.join(sorted(unknown))}, which bench/hotpath "
-            "does not fill in (deploy/prod.sh's nginx_conf says what they are)"
-        )
-    conf = re.sub(r"@([A-Z0-9_]+)@", lambda match: values[match.group(1)], template)
-    (prefix / "nginx.conf").write_text(conf)
-    return int(values["NGINX_PORT"])
+    port = bench.free_port()  # not one of app_ports: they are listening
+    render = [str(PROD_NGINX_RENDER), str(prefix), str(prefix), str(bench.BENCH_DIR), str(port)]
+    result = subprocess.run(
+        [*render, *map(str, app_ports)], stdin=subprocess.DEVNULL, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise bench.BenchError(f"{PROD_NGINX_RENDER} failed: {result.stderr.strip()}")
+    return port
 
 
 def home_page_answers(port: int) -> bool:

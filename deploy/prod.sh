@@ -305,22 +305,8 @@ stop_worker() {
 }
 
 nginx_conf() {
-    local prefix="$PROD/nginx" modules="" brotli=""
-    local mod
-    for mod in brotli_filter brotli_static; do
-        if [ -e "/usr/lib/nginx/modules/ngx_http_${mod}_module.so" ]; then
-            modules+="load_module /usr/lib/nginx/modules/ngx_http_${mod}_module.so;"$'\n'
-        fi
-    done
-    [ "$modules" = "" ] || brotli="include snippets/masthead-brotli.conf;"
-    rm -rf "$prefix/conf/snippets"
-    cp -r "$ROOT/deploy/nginx/snippets" "$prefix/conf/snippets"
-    sed -e "s|@PREFIX@|$prefix|g" -e "s|@VAR_DIR@|$PROD|g" -e "s|@NGINX_PORT@|$NGINX_PORT|g" \
-        -e "s|@APP_PORT_1@|${APP_PORTS[0]}|g" -e "s|@APP_PORT_2@|${APP_PORTS[1]}|g" \
-        -e "s|@INCLUDE_BROTLI@|$brotli|" \
-        "$ROOT/deploy/nginx/local.conf.template" \
-        | awk -v modules="$modules" '/@LOAD_MODULES@/ { printf "%s", modules; next } { print }' \
-            >"$prefix/conf/nginx.conf"
+    "$ROOT/deploy/nginx/render.sh" "$PROD/nginx/conf" "$PROD/nginx" "$PROD" "$NGINX_PORT" \
+        "${APP_PORTS[@]}"
 }
 
 nginx_cmd() {
