@@ -26,9 +26,12 @@ carries what wrk measured while that step ran. The load reads other articles tha
 sample, so its workers never refill the sample's pieces behind the measurement's back.
 
 For each step it prints one JSON line: how many of the sample's frames,
-bodies and related lists were found in the cache (hits) and how many were rendered, and the
-hit rate of frames and bodies together. Counting is done by wrapping the three functions of
-masthead.news.rendering that render a missing piece.
+bodies and related lists were found in the cache (hits) and how many were rendered, the hit
+rate of frames and bodies together and that of related lists; after the publish, how many
+of the sample share a series or topic with the published article (whose related lists must
+be rendered again) and how many share a bucket of their tokens (whose lists will be).
+Counting is done by wrapping the three functions of masthead.news.rendering that render a
+missing piece.
 """
 
 import argparse
@@ -130,6 +133,7 @@ def measure(args) -> list[dict]:
             "frame_and_body_hit_rate": round(
                 1 - (counts["frame"] + counts["body"]) / (2 * total), 4
             ),
+            "related_hit_rate": round(1 - counts["related"] / total, 4),
             "ms_per_read": round(seconds * 1000 / total, 2),
         }
 
@@ -140,10 +144,34 @@ def measure(args) -> list[dict]:
         lines.append({"step": "read again (cache warm)", **step(read_all)})
         page = ArticlePage.objects.get(pk=published)
         page.save_revision().publish()
-        lines.append({"step": "after publishing one other article", **step(read_all)})
+        lines.append(
+            {
+                "step": "after publishing one other article",
+                **step(read_all),
+                **sharing(page, sample),
+            }
+        )
         generations.bump(generations.PAGES)
         lines.append({"step": "after a site-wide change (pages generation)", **step(read_all)})
     return lines
+
+
+def sharing(published, sample) -> dict:
+    """How many of the sample draw their related list from a family of the published article
+    (its series, its topics: they must render it again), and how many from one of the same
+    buckets (masthead.core.generations: they will)."""
+    from masthead.core import generations
+    from masthead.news.models import ArticlePage
+
+    ours = set(published.listing_families())
+    buckets = {generations.family_token(family) for family in ours}
+    families = [ArticlePage.objects.get(pk=pk).listing_families() for pk in sample]
+    return {
+        "related_sharing_families": sum(1 for f in families if ours & set(f)),
+        "related_sharing_buckets": sum(
+            1 for f in families if buckets & {generations.family_token(x) for x in f}
+        ),
+    }
 
 
 @contextlib.contextmanager
