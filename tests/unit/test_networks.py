@@ -96,6 +96,17 @@ def test_keys_rotate_with_the_day_and_the_period_and_depend_on_the_secret():
     assert counters(secret=b"other").period.key != today.period.key
 
 
+def test_keys_are_the_same_from_one_release_to_the_next():
+    # given a network's counters as an earlier release keyed them
+    # when this release works them out
+    found = counters()
+    # then a deployment mid-period finds the counts already taken
+    assert found.period.key == "{2a2d0352f1c42513ec54d35bc66b7d53}:p"
+    assert found.day.key == (
+        "{2a2d0352f1c42513ec54d35bc66b7d53}:d:0d1c19c79da17d0d654fb2bbc7614b81"
+    )
+
+
 def test_a_bound_set_to_zero_keeps_no_counter():
     assert counters(per_day=0).day is None
     assert counters(per_period=0).period is None
