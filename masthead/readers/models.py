@@ -1,8 +1,12 @@
+import functools
+import hashlib
+import hmac
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
-from django.utils.crypto import salted_hmac
+from django.utils.encoding import force_bytes
 
 
 class User(AbstractUser):
@@ -45,12 +49,21 @@ class User(AbstractUser):
             yield self._session_hash(secret=fallback_secret)
 
     def _session_hash(self, *, secret):
-        return salted_hmac(
-            "masthead.readers.User.get_session_auth_hash",
-            f"{self.password}:{self.session_key_salt}",
-            secret=secret,
-            algorithm="sha256",
-        ).hexdigest()
+        """Django's salted_hmac(SESSION_HASH_SALT, ..., algorithm="sha256"), with the key it
+        derives from the secret made once per secret: every signed-in request checks it."""
+        message = f"{self.password}:{self.session_key_salt}".encode()
+        key = _session_hash_key(settings.SECRET_KEY if secret is None else secret)
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+SESSION_HASH_SALT = "masthead.readers.User.get_session_auth_hash"
+
+
+@functools.lru_cache(maxsize=8)
+def _session_hash_key(secret: str | bytes) -> bytes:
+    """salted_hmac's derived key: a hash of the salt and the secret (keyed by the secret, so
+    a rotated SECRET_KEY, or a test's, gets its own)."""
+    return hashlib.sha256(force_bytes(SESSION_HASH_SALT) + force_bytes(secret)).digest()
 
 
 class SignInLink(models.Model):

@@ -2,10 +2,12 @@
 (masthead.readers.backends), and any change to the account reaches the next request."""
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils.crypto import salted_hmac
 
 from tests.integration.subscription_factories import make_reader
 
@@ -78,3 +80,39 @@ def test_without_a_cache_the_database_answers(monkeypatch):
     reader.is_active = False
     reader.save()
     assert not is_signed_in(client)
+
+
+def test_the_session_hash_is_djangos_salted_hmac_so_sessions_outlive_a_release():
+    # given a session hash as Django's salted_hmac makes it (what earlier releases stored)
+    reader = make_reader()
+    earlier = salted_hmac(
+        "masthead.readers.User.get_session_auth_hash",
+        f"{reader.password}:{reader.session_key_salt}",
+        algorithm="sha256",
+    ).hexdigest()
+    # then this release makes the same one
+    assert reader.get_session_auth_hash() == earlier
+
+
+def test_a_new_secret_key_signs_every_session_out_and_its_fallback_keeps_them():
+    # given a reader signed in under the current secret
+    reader = make_reader()
+    client = signed_in(reader)
+    assert is_signed_in(client)
+    old = settings.SECRET_KEY
+    # when the secret is replaced, the session no longer verifies
+    with override_settings(SECRET_KEY="another secret key " * 3):
+        assert (
+            reader.get_session_auth_hash()
+            != salted_hmac(
+                "masthead.readers.User.get_session_auth_hash",
+                f"{reader.password}:{reader.session_key_salt}",
+                secret=old,
+                algorithm="sha256",
+            ).hexdigest()
+        )
+        # then with the old secret as a fallback it still does
+        with override_settings(SECRET_KEY_FALLBACKS=[old]):
+            assert is_signed_in(client)
+    with override_settings(SECRET_KEY="yet another secret key " * 3):
+        assert not is_signed_in(client)
