@@ -29,43 +29,59 @@ urlpatterns = [
     path("account/", include(reader_urls)),
     path("api/v1/", include("masthead.api.urls")),
     path("search/", site_search.search, name="search"),
-    path("subscribe/", subscription_views.offers_page, name="subscribe"),
-    path("subscribe/<int:offer_id>/", subscription_views.checkout, name="subscribe-offer"),
+    # Grouped by prefix: an article's path, resolved after every one of these, is tried
+    # against each group's prefix once rather than against each of its routes.
     path(
-        "subscribe/plan/<slug:plan_slug>/",
-        subscription_views.checkout_plan,
-        name="subscribe-plan",
+        "subscribe/",
+        include(
+            [
+                path("", subscription_views.offers_page, name="subscribe"),
+                path("<int:offer_id>/", subscription_views.checkout, name="subscribe-offer"),
+                path(
+                    "plan/<slug:plan_slug>/",
+                    subscription_views.checkout_plan,
+                    name="subscribe-plan",
+                ),
+                path(
+                    "checkout/<uuid:checkout_id>/",
+                    test_provider.checkout_page,
+                    name="test-checkout",
+                ),
+                path(
+                    "checkout/<uuid:checkout_id>/done/",
+                    test_provider.checkout_done,
+                    name="test-checkout-done",
+                ),
+                path("stripe/webhook/", webhooks.stripe_webhook, name="stripe-webhook"),
+                path(
+                    "stripe/return/<uuid:checkout_id>/",
+                    stripe_provider.checkout_return,
+                    name="stripe-return",
+                ),
+            ]
+        ),
     ),
     path(
-        "subscribe/checkout/<uuid:checkout_id>/",
-        test_provider.checkout_page,
-        name="test-checkout",
-    ),
-    path(
-        "subscribe/checkout/<uuid:checkout_id>/done/",
-        test_provider.checkout_done,
-        name="test-checkout-done",
-    ),
-    path("subscribe/stripe/webhook/", webhooks.stripe_webhook, name="stripe-webhook"),
-    path(
-        "subscribe/stripe/return/<uuid:checkout_id>/",
-        stripe_provider.checkout_return,
-        name="stripe-return",
-    ),
-    path(
-        "account/subscriptions/<int:subscription_id>/billing/",
-        stripe_provider.billing_portal,
-        name="subscription-billing",
-    ),
-    path(
-        "account/subscriptions/<int:subscription_id>/cancel/",
-        subscription_views.cancel_subscription,
-        name="subscription-cancel",
-    ),
-    path(
-        "account/subscriptions/<int:subscription_id>/resume/",
-        subscription_views.resume_subscription,
-        name="subscription-resume",
+        "account/subscriptions/<int:subscription_id>/",
+        include(
+            [
+                path(
+                    "billing/",
+                    stripe_provider.billing_portal,
+                    name="subscription-billing",
+                ),
+                path(
+                    "cancel/",
+                    subscription_views.cancel_subscription,
+                    name="subscription-cancel",
+                ),
+                path(
+                    "resume/",
+                    subscription_views.resume_subscription,
+                    name="subscription-resume",
+                ),
+            ]
+        ),
     ),
 ]
 
