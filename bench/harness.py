@@ -20,7 +20,6 @@ import re
 import resource
 import secrets
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
@@ -45,6 +44,8 @@ READERS_LUA = Path(__file__).resolve().parent / "readers.lua"
 
 PG = "postgres://postgres@127.0.0.1:5432"
 PG_DB = "masthead_bench"
+# bench/hotpath --baseline: the other revision's database, migrated and seeded by its own code.
+PG_BASELINE_DB = "masthead_bench_baseline"
 # Redis database 7 is the benchmark's own (the tests take 8-15, one per xdist worker): the
 # cache and the meter, emptied before each store is measured.
 REDIS_URL = "redis://127.0.0.1:6379/7"
@@ -187,21 +188,24 @@ def bench_lock() -> Iterator[None]:
         yield
 
 
-def reset_bench_dir() -> None:
-    for directory in (MEDIA_DIR, STATIC_DIR):
-        shutil.rmtree(directory, ignore_errors=True)
-
-
 def run_python(
-    argv: list[str], env: dict[str, str], deadline: Deadline, *, label: str, cap: float = 400
+    argv: list[str],
+    env: dict[str, str],
+    deadline: Deadline,
+    *,
+    label: str,
+    cap: float = 400,
+    root: Path = ROOT,
 ) -> str:
     """A Python step of the set-up (manage.py, bench/seed.py); its output, or a BenchError
-    that shows it."""
+    that shows it. `root`: the checkout whose code and virtualenv run it (another revision's
+    for bench/hotpath --baseline)."""
+    python = sys.executable if root == ROOT else str(root / ".venv" / "bin" / "python")
     started = time.monotonic()
     try:
         result = subprocess.run(
-            [sys.executable, *argv],
-            cwd=ROOT,
+            [python, *argv],
+            cwd=root,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -218,17 +222,23 @@ def run_python(
     return result.stdout
 
 
-def manage(args: list[str], env: dict[str, str], deadline: Deadline, cap: float = 400) -> str:
-    label = "manage.py " + " ".join(args[:2])
-    return run_python([str(ROOT / "manage.py"), *args], env, deadline, label=label, cap=cap)
+def manage(
+    args: list[str], env: dict[str, str], deadline: Deadline, cap: float = 400, root: Path = ROOT
+) -> str:
+    label = "manage.py " + " ".join(args[:2]) + ("" if root == ROOT else f" ({root})")
+    argv = [str(root / "manage.py"), *args]
+    return run_python(argv, env, deadline, label=label, cap=cap, root=root)
 
 
-def django_snippet(code: str, label: str, env: dict[str, str], deadline: Deadline) -> object:
-    """Run `code` with `manage.py shell -c` in the benchmark's environment; it reports through
-    `emit(value)`, and the value comes back from JSON."""
+def django_snippet(
+    code: str, label: str, env: dict[str, str], deadline: Deadline, root: Path = ROOT
+) -> object:
+    """Run `code` with `manage.py shell -c` in the benchmark's environment (with `root`'s
+    code); it reports through `emit(value)`, and the value comes back from JSON."""
     prelude = f"import json\ndef emit(value):\n    print({SHELL_MARK!r} + json.dumps(value))\n"
-    argv = [str(ROOT / "manage.py"), "shell", "-c", prelude + code]
-    output = run_python(argv, env, deadline, label=f"manage.py shell: {label}", cap=120)
+    argv = [str(root / "manage.py"), "shell", "-c", prelude + code]
+    label = f"manage.py shell: {label}" + ("" if root == ROOT else f" ({root})")
+    output = run_python(argv, env, deadline, label=label, cap=120, root=root)
     for line in reversed(output.splitlines()):
         if line.startswith(SHELL_MARK):
             return json.loads(line[len(SHELL_MARK) :])
@@ -456,10 +466,12 @@ class Article:
     path: str
 
 
-def metered_articles(env: dict[str, str], deadline: Deadline) -> tuple[Article, list[Article]]:
+def metered_articles(
+    env: dict[str, str], deadline: Deadline, root: Path = ROOT
+) -> tuple[Article, list[Article]]:
     """The article to measure, and `allowance` other metered articles that use up a
     reader's allowance before it."""
-    found = django_snippet(FIND_METERED, "metered articles", env, deadline)
+    found = django_snippet(FIND_METERED, "metered articles", env, deadline, root)
     articles = [Article(row["pk"], row["path"]) for row in found["articles"]]
     allowance = found["allowance"]
     if not articles:
@@ -600,19 +612,21 @@ class CpuSample:
 
 def _part(pid: int, comm: str, ours: set[int]) -> str | None:
     """Which part of the system a process is: nginx or the app (a process this script
-    started, or one of theirs: the app server and its workers), redis-server, PostgreSQL (the
-    server's own processes and the backends connected to the benchmark's database)."""
-    if pid in ours:
-        return "nginx" if comm == "nginx" else "app"
+    started, or one of theirs: the app server and its workers), redis-server (the machine's,
+    or one this script started), PostgreSQL (the server's own processes and the backends
+    connected to the benchmark's databases)."""
     if comm == "redis-server":
         return "redis"
+    if pid in ours:
+        return "nginx" if comm == "nginx" else "app"
     if comm == "postgres":
         try:
             title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             return None
         backend = "(" in title or "[local]" in title
-        return "postgres" if not backend or f" {PG_DB} " in title else None
+        ours = any(f" {name} " in title for name in (PG_DB, PG_BASELINE_DB))
+        return "postgres" if not backend or ours else None
     return None
 
 

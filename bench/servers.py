@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import harness as bench
 
@@ -31,6 +32,13 @@ class Options:
     # gunicorn: worker class and threads per worker.
     worker_class: str = "sync"
     gthreads: int = 1
+    # The checkout whose code runs, with its own virtualenv's server (another revision's for
+    # bench/hotpath --baseline).
+    root: Path = bench.ROOT
+
+    @property
+    def bin(self) -> Path:
+        return self.root / ".venv" / "bin"
 
 
 def granian_command(options: Options, port: int) -> list[str]:
@@ -38,7 +46,7 @@ def granian_command(options: Options, port: int) -> list[str]:
     upstream connections; granian's I/O is in Rust, so an idle connection holds no Python
     thread). Its recycling and reload settings do not matter within a run."""
     return [
-        str(bench.VENV_BIN / "granian"),
+        str(options.bin / "granian"),
         "--interface",
         "wsgi",
         "--http",
@@ -56,7 +64,7 @@ def granian_command(options: Options, port: int) -> list[str]:
         "--no-ws",
         "--respawn-failed-workers",
         "--working-dir",
-        str(bench.ROOT),
+        str(options.root),
         "masthead.wsgi:application",
     ]
 
@@ -67,7 +75,7 @@ def uwsgi_command(options: Options, port: int) -> list[str]:
     idle keep-alive connection (about a second), so 32 connections on 4 workers would really
     measure 4."""
     return [
-        str(bench.VENV_BIN / "uwsgi"),
+        str(options.bin / "uwsgi"),
         "--module",
         "masthead.wsgi:application",
         "--http-socket",
@@ -85,14 +93,14 @@ def uwsgi_command(options: Options, port: int) -> list[str]:
         BACKLOG,
         "--disable-logging",
         "--chdir",
-        str(bench.ROOT),
+        str(options.root),
     ]
 
 
 def gunicorn_command(options: Options, port: int) -> list[str]:
     """gunicorn (a dev dependency since deploy/ moved to granian), sync workers by default."""
     return [
-        str(bench.VENV_BIN / "gunicorn"),
+        str(options.bin / "gunicorn"),
         "masthead.wsgi:application",
         "--bind",
         f"127.0.0.1:{port}",
@@ -105,7 +113,7 @@ def gunicorn_command(options: Options, port: int) -> list[str]:
         "--backlog",
         BACKLOG,
         "--chdir",
-        str(bench.ROOT),
+        str(options.root),
         "--graceful-timeout",
         "5",
         "--no-control-socket",  # its default path is shared by every gunicorn of this user
@@ -118,7 +126,12 @@ def deploy_command(options: Options, port: int) -> list[str]:
     """deploy/granian.sh, as `make prod-up` runs each app server: every setting of its own
     (blocking threads, recycling, timeouts, the statement timeout), the workers from
     `options` as var/prod/env's GRANIAN_WORKERS gives them."""
-    return [str(bench.ROOT / "deploy" / "granian.sh"), str(port), "--workers", str(options.workers)]
+    return [
+        str(options.root / "deploy" / "granian.sh"),
+        str(port),
+        "--workers",
+        str(options.workers),
+    ]
 
 
 COMMANDS = {
@@ -130,6 +143,8 @@ COMMANDS = {
 
 
 def describe(server: str, options: Options) -> str:
+    if options.root != bench.ROOT:
+        return f"{describe(server, dataclasses.replace(options, root=bench.ROOT))}, {options.root}"
     if server == "deploy":
         return f"deploy/granian.sh, {options.workers} workers"
     if server == "granian":
@@ -155,10 +170,11 @@ def settings(server: str, options: Options) -> dict[str, object]:
 
 def start(server: str, options: Options, port: int, env: dict[str, str]) -> subprocess.Popen:
     command = COMMANDS[server](options, port)
-    binary = bench.VENV_BIN / ("granian" if server == "deploy" else server)
+    binary = options.bin / ("granian" if server == "deploy" else server)
     if not binary.exists():
         raise bench.BenchError(
-            f"{binary} not found; run 'make install' (the lock file holds them)", exit_code=2
+            f"{binary} not found; run 'make install' in {options.root} (the lock file holds them)",
+            exit_code=2,
         )
     # Appended to: the servers of one serving_each() share the log.
     with bench.GUNICORN_LOG.open("a") as log_file:
@@ -166,7 +182,7 @@ def start(server: str, options: Options, port: int, env: dict[str, str]) -> subp
         # stop_gunicorn can kill as a whole if the master does not stop in time.
         return subprocess.Popen(
             command,
-            cwd=bench.ROOT,
+            cwd=options.root,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log_file,
@@ -177,11 +193,19 @@ def start(server: str, options: Options, port: int, env: dict[str, str]) -> subp
 
 @contextlib.contextmanager
 def serving_each(
-    server: str, options: Options, env: dict[str, str], deadline: bench.Deadline, count: int
+    server: str,
+    options: Options,
+    env: dict[str, str],
+    deadline: bench.Deadline,
+    count: int,
+    *,
+    new_log: bool = True,
 ) -> Iterator[list[int]]:
     """`count` servers, each on a free port of its own and answering, their output in one
-    log; all stopped on the way out. Yields their ports."""
-    bench.GUNICORN_LOG.write_bytes(b"")
+    log (emptied first unless `new_log` is false: another server writes there too); all
+    stopped on the way out. Yields their ports."""
+    if new_log:
+        bench.GUNICORN_LOG.write_bytes(b"")
     ports: list[int] = []
     while len(ports) < count:
         port = bench.free_port()
@@ -201,8 +225,13 @@ def serving_each(
 
 @contextlib.contextmanager
 def serving(
-    server: str, options: Options, env: dict[str, str], deadline: bench.Deadline
+    server: str,
+    options: Options,
+    env: dict[str, str],
+    deadline: bench.Deadline,
+    *,
+    new_log: bool = True,
 ) -> Iterator[int]:
     """`server` on a free port, answering; stopped on the way out. Yields the port."""
-    with serving_each(server, options, env, deadline, 1) as (port,):
+    with serving_each(server, options, env, deadline, 1, new_log=new_log) as (port,):
         yield port

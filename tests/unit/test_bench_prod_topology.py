@@ -20,6 +20,7 @@ def load_hotpath():
     try:
         spec = importlib.util.spec_from_file_location("bench_hotpath", BENCH / "hotpath.py")
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclasses look their module up there
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(BENCH))
