@@ -118,7 +118,7 @@ def stamp(families, request=None) -> str | None:
     ``bump_families``): it changes whenever one of them does. Kept beside the list, a stamp
     that no longer matches means the list is stale. None: the cache cannot answer."""
     tokens = _for_request(request)
-    found = [tokens.get(name) for name in sorted({family_token(f) for f in families})]
+    found = [tokens.get(name) for name in _family_tokens(families)]
     if None in found:
         return None
     return hashlib.blake2b(" ".join(found).encode(), digest_size=12).hexdigest()
@@ -127,8 +127,13 @@ def stamp(families, request=None) -> str | None:
 def bump_families(families, using: str | None = None) -> None:
     """For save and delete signals of an article: the lists drawn from `families` (its
     series, its topics) may have changed (bump_with_transaction for each one's token)."""
-    for name in sorted({family_token(f) for f in families}):
+    for name in _family_tokens(families):
         bump_with_transaction(name, using)
+
+
+def _family_tokens(families) -> list[str]:
+    """The tokens of `families`, each once, in one order (two families may share one)."""
+    return sorted({family_token(family) for family in families})
 
 
 def _for_request(request) -> dict[str, str]:

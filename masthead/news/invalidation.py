@@ -47,14 +47,10 @@ def invalidate_listings(families, using=None) -> None:
 
 def page_changed(sender, instance, **kwargs) -> None:
     """page_published, page_unpublished and post_delete receiver: the families as they are
-    now (a deleted article's topics went before it: article_deleting)."""
+    now (none once deleted: article_deleting changed them while the rows were there)."""
     if _is_article(instance):
         forget_article([instance.url_path], kwargs.get("using"))
-        families = stored_families(instance.pk)
-        series_id = getattr(instance, "series_id", None)
-        if not families and series_id:  # deleted: its row is gone, the instance says
-            families = [f"series:{series_id}"]
-        invalidate_listings(families, kwargs.get("using"))
+        invalidate_listings(stored_families(instance.pk), kwargs.get("using"))
     else:
         invalidate_on_change(**kwargs)
 
