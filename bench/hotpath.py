@@ -26,10 +26,13 @@ each. Their lines carry ``"topology": "prod"``.
 
 ``--baseline DIR`` measures another revision's code in the same run (DIR: a checkout of it
 with its own .venv): its app server started as that revision's own bench/hotpath started it
-(for the fast lane's f3a069f: gunicorn, --workers sync workers, the cookieless bounds off),
-over a database and a Redis of its own seeded by its own code, beside the first server's on
-every store, the two taking turns scenario by scenario. Lines carry ``"code": "current"``
-or ``"baseline"`` and each code's revision; the first server's summary compares the two.
+(for the fast lane's f3a069f: gunicorn, --workers sync workers), over a database and a Redis
+of its own seeded by its own code, beside the first server's on every store, the two taking
+turns scenario by scenario. Lines carry ``"code": "current"`` or ``"baseline"`` and each
+code's revision; the first server's summary compares the two. ``--baseline-bounds on`` (the
+default) runs the baseline like ours: its cookieless bounds on and one trusted proxy hop, so
+its new readers also come from networks of their own and pay for the bounds' counters;
+``off`` runs it as the fast lane's own bench did (bounds off, no hop).
 
 ``--seed-articles N --seed-readers M`` measures the same over grown data:
 ``bench/seed.py --articles N`` after the demo, and ``bench/seed.py --meter-readers M`` into
@@ -183,6 +186,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="a checkout of another revision with its own .venv: its code measured in the same "
         "run beside the first server's, taking turns scenario by scenario (bench/README.md)",
     )
+    parser.add_argument(
+        "--baseline-bounds",
+        choices=("on", "off"),
+        default="on",
+        help="on (default): the baseline's cookieless bounds on with one trusted hop, like "
+        "ours; off: as the fast lane's own bench ran it (bounds off, no hop)",
+    )
     parser.add_argument("--warmup", type=bench.positive_int, default=20)
     parser.add_argument("--keep-db", action="store_true", help="keep masthead_bench (profiling)")
     parser.add_argument(
@@ -330,12 +340,14 @@ def running_redis(directory: Path) -> Iterator[str]:
             process.wait(timeout=5)
 
 
-def baseline_env(env: dict[str, str], redis_url: str) -> dict[str, str]:
-    """The baseline's environment, as the fast lane's bench/hotpath (f3a069f) made it: the
-    same settings, secret, persistent connections and access log off; no trusted proxy hop
-    (it set none: its new readers all came from 127.0.0.1, with the bounds off). Its own
-    database, Redis and var directory."""
-    env = {name: value for name, value in env.items() if name != "MASTHEAD_TRUSTED_PROXY_HOPS"}
+def baseline_env(env: dict[str, str], redis_url: str, bounds: str) -> dict[str, str]:
+    """The baseline's environment: ours (the same settings, secret, persistent connections,
+    access log off) on its own database, Redis and var directory. With bounds "off", no
+    trusted proxy hop either, as the fast lane's bench/hotpath (f3a069f) made it: its new
+    readers all came from 127.0.0.1, with the bounds off."""
+    env = dict(env)
+    if bounds == "off":
+        del env["MASTHEAD_TRUSTED_PROXY_HOPS"]
     env.update(
         DATABASE_URL=f"{bench.PG}/{bench.PG_BASELINE_DB}",
         REDIS_URL=redis_url,
@@ -532,8 +544,9 @@ def main(argv: list[str]) -> int:
             shutil.rmtree(directory, ignore_errors=True)
         bench.manage(["migrate", "--noinput"], env, deadline, root=root)
         bench.manage(["load_demo"], env, deadline, root=root)
-        # The current bench keeps them on, as they come; the fast lane's turned them off.
-        bounds = ["meter_bounds"] + (["--off"] if code_name == "baseline" else [])
+        # On, as they come, but for a baseline run as the fast lane's bench ran it.
+        off = code_name == "baseline" and args.baseline_bounds == "off"
+        bounds = ["meter_bounds"] + (["--off"] if off else [])
         bench.log(bench.manage(bounds, env, deadline, root=root).strip())
         bench.manage(["collectstatic", "--noinput"], env, deadline, root=root)
         if seed_options:
@@ -544,7 +557,7 @@ def main(argv: list[str]) -> int:
             "code": code_name,
             "revision": revision(root),
             "database": database,
-            "cookieless_bounds": "off" if code_name == "baseline" else "on",
+            "cookieless_bounds": "off" if off else "on",
         }
         return Code(code_name, root, env, target, others, subscriber["cookie"], fields)
 
@@ -611,7 +624,10 @@ def main(argv: list[str]) -> int:
                 )
                 redis_url = run.enter_context(running_redis(BASELINE_DIR / "redis"))
                 baseline_code = prepare(
-                    "baseline", args.baseline, baseline_env(env, redis_url), articles
+                    "baseline",
+                    args.baseline,
+                    baseline_env(env, redis_url, args.baseline_bounds),
+                    articles,
                 )
                 codes.append(baseline_code)
             baseline_options = servers.Options(

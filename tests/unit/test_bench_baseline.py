@@ -54,21 +54,40 @@ def test_summary_says_whether_the_new_reader_is_no_lower_than_the_baselines(ours
     assert line["vs_baseline_pct"]["subscriber"] == -8.0
 
 
-def test_baseline_runs_on_its_own_database_and_redis_without_a_trusted_hop(tmp_path):
+def test_baseline_runs_on_its_own_database_and_redis_with_our_trusted_hop(tmp_path):
     # given the current code's environment
     env = bench.bench_env("masthead.settings.production")
 
-    # when the baseline's is made from it
-    theirs = hotpath.baseline_env(env, "redis://127.0.0.1:1234/0")
+    # when the baseline's is made from it with the bounds on (the default)
+    theirs = hotpath.baseline_env(env, "redis://127.0.0.1:1234/0", "on")
 
-    # then it shares settings and secret but no state, and trusts no proxy hop, as the fast
-    # lane's own bench left it (its new readers came from 127.0.0.1, the bounds off)
+    # then it shares settings, secret and trusted hops but no state: its new readers come
+    # from networks of their own, like ours
     assert theirs["DATABASE_URL"].endswith("/masthead_bench_baseline")
+    assert theirs["DATABASE_URL"] != env["DATABASE_URL"]
     assert theirs["REDIS_URL"] == "redis://127.0.0.1:1234/0"
     assert Path(theirs["MASTHEAD_VAR_DIR"]) != Path(env["MASTHEAD_VAR_DIR"])
-    assert "MASTHEAD_TRUSTED_PROXY_HOPS" not in theirs
+    assert theirs["MASTHEAD_TRUSTED_PROXY_HOPS"] == env["MASTHEAD_TRUSTED_PROXY_HOPS"] == "1"
     assert theirs["SECRET_KEY"] == env["SECRET_KEY"]
     assert theirs["DJANGO_SETTINGS_MODULE"] == env["DJANGO_SETTINGS_MODULE"]
+
+
+def test_baseline_as_its_own_bench_ran_it_trusts_no_hop(tmp_path):
+    # given the current code's environment
+    env = bench.bench_env("masthead.settings.production")
+
+    # when the baseline's is made with the bounds off
+    theirs = hotpath.baseline_env(env, "redis://127.0.0.1:1234/0", "off")
+
+    # then it trusts no proxy hop, as the fast lane's own bench left it (its new readers came
+    # from 127.0.0.1, the bounds off), on its own database still
+    assert "MASTHEAD_TRUSTED_PROXY_HOPS" not in theirs
+    assert theirs["DATABASE_URL"].endswith("/masthead_bench_baseline")
+
+
+def test_baseline_bounds_default_to_on():
+    assert hotpath.parse_args([]).baseline_bounds == "on"
+    assert hotpath.parse_args(["--baseline-bounds", "off"]).baseline_bounds == "off"
 
 
 def test_baseline_server_runs_from_its_checkout_and_virtualenv(tmp_path):
