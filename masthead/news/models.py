@@ -570,10 +570,19 @@ class ArticlePage(RoutedSlugRule, RoutablePageMixin, Page):
 
     def search_body_text(self) -> str:
         """Site search's text of the body: all of a free story, the teaser of any other."""
-        return search_index.public_body_text(self)
+        return self._search_texts[0]
 
     def search_names(self) -> str:
-        return search_index.names(self)
+        return self._search_texts[1]
+
+    @cached_property
+    def _search_texts(self) -> tuple[str, str]:
+        """The body's public text and the names, worked out once per instance: the search
+        backend asks for every field's value once for each column it fills (five times per
+        article), and each answer costs the body's rendering and two queries. Indexing
+        loads the article afresh by its id (modelsearch's task, reindex_teasers), and a save
+        forgets them (save()), so no instance is indexed with texts of another state."""
+        return search_index.public_body_text(self), search_index.names(self)
 
     @property
     def decks(self):
@@ -616,6 +625,7 @@ class ArticlePage(RoutedSlugRule, RoutablePageMixin, Page):
         rule of the newsroom's: kept beside the field rather than in a signal."""
         if self.published_at is None and self.live and self.first_published_at:
             self.published_at = self.first_published_at
+        self.__dict__.pop("_search_texts", None)
         super().save(*args, **kwargs)
 
     @property

@@ -152,6 +152,21 @@ def test_a_search_asked_again_is_answered_from_the_cache_until_a_story_changes(s
     assert results(client.get("/search/", {"q": "shipyards"})) == []
 
 
+def test_an_article_saved_again_offers_the_search_its_new_text(site, meter):
+    # given a free story whose whole body the search may index, its texts read once
+    story = make_article(site["world"], "Open story", access="free", body=story_body(TEASER))
+    story = type(story).objects.get(pk=story.pk)
+    assert SECRET in story.search_body_text()
+
+    # when the same instance is made metered and saved
+    story.access = "metered"
+    story.save()
+
+    # then what it offers the index is the teaser alone, not the texts it read before
+    assert TEASER in story.search_body_text()
+    assert SECRET not in story.search_body_text()
+
+
 def test_update_index_rebuilds_the_same_index(site, client):
     call_command("update_index", stdout=None, verbosity=0)
     assert results(client.get("/search/", {"q": "shipyards"})) == ["Shipyards boom"]
