@@ -15,6 +15,7 @@ from masthead.access.meter import get_meter_store
 from masthead.access.meter.db import MeterStore as DbStore
 from masthead.access.models import MeterEntry, MeterSettings
 from tests.factories import make_article
+from tests.indexing import indexed_once
 
 COOKIE = "mh_reader"
 ALLOWANCE = 3
@@ -49,10 +50,11 @@ def later(time_machine):
 @pytest.fixture
 def stories(site, store):
     bound()
-    return [
-        make_article(site["world"], f"Metered story {n}", prefix=f"Secret{n}", days_ago=n)
-        for n in range(1, 9)
-    ]
+    with indexed_once():
+        return [
+            make_article(site["world"], f"Metered story {n}", prefix=f"Secret{n}", days_ago=n)
+            for n in range(1, 9)
+        ]
 
 
 def is_full(response, page) -> bool:

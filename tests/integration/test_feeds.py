@@ -18,6 +18,7 @@ from masthead.readers.private_feeds import digest
 from masthead.subscriptions import actions
 from tests.crawlers import TrustEveryCrawler
 from tests.factories import make_article, make_author
+from tests.indexing import indexed_once
 from tests.integration.subscription_factories import NOW, make_plan, make_reader
 
 pytestmark = pytest.mark.django_db
@@ -43,24 +44,25 @@ def story(secret):
 
 @pytest.fixture
 def paper(site, at):
-    reporter = make_author("Cleo Digger")
-    metered = make_article(
-        site["world"],
-        "Ledger of the harbour",
-        authors=[reporter],
-        body=story(METERED_SECRET),
-        topics=["Shipping"],
-    )
-    exclusive = make_article(
-        site["business"],
-        "Flags of convenience",
-        authors=[reporter],
-        body=story(EXCLUSIVE_SECRET),
-        access="subscribers",
-        topics=["Shipping", "Korea"],
-        series=site["series"],
-    )
-    return {**site, "reporter": reporter, "metered": metered, "exclusive": exclusive}
+    with indexed_once():
+        reporter = make_author("Cleo Digger")
+        metered = make_article(
+            site["world"],
+            "Ledger of the harbour",
+            authors=[reporter],
+            body=story(METERED_SECRET),
+            topics=["Shipping"],
+        )
+        exclusive = make_article(
+            site["business"],
+            "Flags of convenience",
+            authors=[reporter],
+            body=story(EXCLUSIVE_SECRET),
+            access="subscribers",
+            topics=["Shipping", "Korea"],
+            series=site["series"],
+        )
+        return {**site, "reporter": reporter, "metered": metered, "exclusive": exclusive}
 
 
 def parse(response):

@@ -24,6 +24,7 @@ from masthead.news.search import MAX_PAGES, PAGE_SIZE
 from masthead.subscriptions import actions
 from tests.crawlers import TrustEveryCrawler
 from tests.factories import make_article
+from tests.indexing import indexed_once
 from tests.integration.subscription_factories import make_plan, make_reader
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
@@ -59,15 +60,16 @@ def meter(site):
 @pytest.fixture
 def stories(site, meter):
     """A metered, a subscribers-only and a free story, each with SECRET after the teaser."""
-    return {
-        access: make_article(
-            site["world"],
-            f"Harbour {access} story",
-            body=story_body(f"{TEASER} in the {access} story."),
-            access=access,
-        )
-        for access in ("metered", "subscribers", "free")
-    }
+    with indexed_once():
+        return {
+            access: make_article(
+                site["world"],
+                f"Harbour {access} story",
+                body=story_body(f"{TEASER} in the {access} story."),
+                access=access,
+            )
+            for access in ("metered", "subscribers", "free")
+        }
 
 
 def subscriber_client() -> Client:

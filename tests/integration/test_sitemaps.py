@@ -23,6 +23,7 @@ from masthead.subscriptions import actions
 from masthead.subscriptions.models import Subscription
 from tests.crawlers import TrustEveryCrawler
 from tests.factories import make_article, make_author, make_home, make_image, make_section
+from tests.indexing import indexed_once
 from tests.integration.subscription_factories import make_plan, make_reader
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
@@ -46,39 +47,44 @@ def secret_body():
 @pytest.fixture
 def paper(time_machine):
     time_machine.move_to(NOW, tick=False)
-    home = make_home()
-    world = make_section(home, "World")
-    ada = make_author("Ada Reporter")
+    with indexed_once():
+        home = make_home()
+        world = make_section(home, "World")
+        ada = make_author("Ada Reporter")
 
-    def article(title, published, **fields):
-        return make_article(world, title, authors=[ada], published_at=published, **fields)
+        def article(title, published, **fields):
+            return make_article(world, title, authors=[ada], published_at=published, **fields)
 
-    october = article(
-        "October story",
-        datetime(2026, 10, 15, 9, tzinfo=TOKYO),
-        lead_image=make_image("Harbour"),
-        topics=["Shipping"],
-        access="subscribers",
-        body=secret_body(),
-    )
-    november = article("November story", datetime(2026, 11, 3, 9, tzinfo=TOKYO), body=secret_body())
-    # The first minutes of November in Tokyo are still October in UTC: months are the
-    # newsroom's.
-    early = article("Early November story", datetime(2026, 11, 1, 0, 30, tzinfo=TOKYO))
-    draft = make_article(world, "Draft story", published_at=datetime(2026, 11, 4, tzinfo=TOKYO))
-    draft.unpublish()
-    gone = article("Withdrawn story", datetime(2026, 11, 5, tzinfo=TOKYO))
-    gone.unpublish()
-    restricted = article("Members story", datetime(2026, 11, 6, tzinfo=TOKYO))
-    PageViewRestriction.objects.create(page=restricted, restriction_type="password", password="x")
-    return {
-        "home": home,
-        "world": world,
-        "october": october,
-        "november": november,
-        "early": early,
-        "hidden": [draft, gone, restricted],
-    }
+        october = article(
+            "October story",
+            datetime(2026, 10, 15, 9, tzinfo=TOKYO),
+            lead_image=make_image("Harbour"),
+            topics=["Shipping"],
+            access="subscribers",
+            body=secret_body(),
+        )
+        november = article(
+            "November story", datetime(2026, 11, 3, 9, tzinfo=TOKYO), body=secret_body()
+        )
+        # The first minutes of November in Tokyo are still October in UTC: months are the
+        # newsroom's.
+        early = article("Early November story", datetime(2026, 11, 1, 0, 30, tzinfo=TOKYO))
+        draft = make_article(world, "Draft story", published_at=datetime(2026, 11, 4, tzinfo=TOKYO))
+        draft.unpublish()
+        gone = article("Withdrawn story", datetime(2026, 11, 5, tzinfo=TOKYO))
+        gone.unpublish()
+        restricted = article("Members story", datetime(2026, 11, 6, tzinfo=TOKYO))
+        PageViewRestriction.objects.create(
+            page=restricted, restriction_type="password", password="x"
+        )
+        return {
+            "home": home,
+            "world": world,
+            "october": october,
+            "november": november,
+            "early": early,
+            "hidden": [draft, gone, restricted],
+        }
 
 
 def xml(client, url, status=200):
