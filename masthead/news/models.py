@@ -579,9 +579,10 @@ class ArticlePage(RoutedSlugRule, RoutablePageMixin, Page):
     def _search_texts(self) -> tuple[str, str]:
         """The body's public text and the names, worked out once per instance: the search
         backend asks for every field's value once for each column it fills (five times per
-        article), and each answer costs the body's rendering and two queries. Indexing
-        loads the article afresh by its id (modelsearch's task, reindex_teasers), and a save
-        forgets them (save()), so no instance is indexed with texts of another state."""
+        article), and each answer costs the body's rendering and a handful of queries (the
+        site's teaser length, the authors, the topics). Indexing loads the article afresh by
+        its id (modelsearch's task, reindex_teasers), and a save forgets them (save()), so
+        no instance is indexed with texts of another state."""
         return search_index.public_body_text(self), search_index.names(self)
 
     @property
