@@ -203,9 +203,12 @@ def build_body(page) -> Body:
     return Body(kinds=tuple(p.kind for p in pieces), html=tuple(str(p.html) for p in pieces))
 
 
-def pieces_for(request, page_loader, ref: ArticleRef, view: str) -> tuple[Frame, Body, str]:
+def pieces_for(
+    request, page_loader, ref: ArticleRef, view: str, *, language: str, now
+) -> tuple[Frame, Body, str]:
     """The frame, body and related articles of the live revision, from the cache or rendered
-    now. A preview (a revision that is not the live one) is never cached."""
+    now. A preview (a revision that is not the live one) is never cached. `language` and
+    `now` are the request's (article_response asks for each once)."""
     pages = None
     if not getattr(request, "is_preview", False) and ref.live_revision_id is not None:
         pages = generation(request)
@@ -215,15 +218,14 @@ def pieces_for(request, page_loader, ref: ArticleRef, view: str) -> tuple[Frame,
         return build_frame(page, request, view), build_body(page), related
     base = (
         f"article:{ref.pk}:{ref.live_revision_id}:{pages}:"
-        f"{request.scheme}://{request.get_host()}:{translation.get_language()}:"
-        f"{timezone.localdate(clock.now()).isoformat()}"
+        f"{request.scheme}://{request.get_host()}:{language}:"
+        f"{timezone.localdate(now).isoformat()}"
     )
     # ":paragraphs": bodies cached as one piece per block (before the cut inside rich text)
     # must never be read back and cut by blocks again.
     frame_key, body_key = f"{base}:{view}", f"{base}:paragraphs"
     # The related list names no listings generation: it carries the stamp of the families
     # it was drawn from, and is stale once that no longer matches (a publish in them).
-    language = translation.get_language()
     related_key = f"article-related:{ref.pk}:{ref.live_revision_id}:{pages}:{language}"
     found = cached_many([frame_key, body_key, related_key])
     frame, body, related = (found.get(key) for key in (frame_key, body_key, related_key))
@@ -310,11 +312,11 @@ def reader_menu_html(request, frame: Frame) -> str:
     return html.replace(_CSRF_PLACEHOLDER, get_token(request))
 
 
-def meter_notice_html(decision) -> str:
-    """Depends only on the message and count, so it is rendered once per process."""
+def meter_notice_html(decision, language: str) -> str:
+    """Depends only on the message, count and language, so it is rendered once per process."""
     if decision.message not in METER_MESSAGES:
         return ""
-    key = (decision.message, decision.remaining, translation.get_language())
+    key = (decision.message, decision.remaining, language)
     html = _snippets.get(key)
     if html is None:
         html = render_to_string(
@@ -336,7 +338,7 @@ def banners_html(request, reader: ReaderContext) -> str:
     )
 
 
-def paywall_html(request, decision) -> str:
+def paywall_html(request, decision, language: str) -> str:
     """The panel with the offers for this reader. Every anonymous reader is offered the same,
     so theirs is cached per message and minute (offers start and end on time to the minute;
     a saved offer or plan changes the generation)."""
@@ -345,7 +347,7 @@ def paywall_html(request, decision) -> str:
     if gen is None or getattr(request, "is_preview", False) or (user and user.is_authenticated):
         return render_to_string("access/paywall.html", {"access": decision}, request=request)
     key = (
-        f"article-paywall:{gen}:{decision.message}:{translation.get_language()}:"
+        f"article-paywall:{gen}:{decision.message}:{language}:"
         f"{clock.now():%Y%m%dT%H%M}:{request.path}"
     )
     html = cached_many([key]).get(key)
@@ -366,16 +368,21 @@ def article_response(
     reader = reader_context(request)
     if decision is None:
         decision = article_decision(reader, ref)
-    frame, body, related = pieces_for(request, page_loader, ref, view)
+    # The language (no LocaleMiddleware: a thread-local miss each time it is asked) and the
+    # instant are asked once and handed to every piece that names them.
+    language = translation.get_language()
+    frame, body, related = pieces_for(
+        request, page_loader, ref, view, language=language, now=reader.now
+    )
     channel = Channel.PRINT if view == "print" else Channel.HTML
     full = what_may_be_seen(channel, ref.access, decision) == Visibility.FULL
     fill = {
         "reader": lambda: reader_menu_html(request, frame),
         "related": lambda: related,
-        "meter_notice": lambda: meter_notice_html(decision),
+        "meter_notice": lambda: meter_notice_html(decision, language),
         "banners": lambda: banners_html(request, reader),
         "body": lambda: body_html(reader, ref, body, full),
-        "paywall": lambda: "" if full else paywall_html(request, decision),
+        "paywall": lambda: "" if full else paywall_html(request, decision, language),
     }
     out = []
     for index, part in enumerate(frame.parts):
