@@ -10,11 +10,35 @@ from tests.factories import (
     make_sponsor,
 )
 from tests.indexing import indexed_once
+from tests.snapshots import Snapshot, forget_process_memories, load
+from tests.snapshots import handles as snapshot_handles
+
+
+@pytest.fixture(scope="session")
+def _site_snapshot(django_db_setup, django_db_blocker):
+    """The small publication, built once per test process on PostgreSQL (tests/snapshots.py);
+    None on SQLite, where each test builds it, and with MASTHEAD_TEST_SNAPSHOTS=0."""
+    import os
+
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql" or os.environ.get("MASTHEAD_TEST_SNAPSHOTS") == "0":
+            return None
+        return Snapshot.take(build_site, snapshot_handles)
 
 
 @pytest.fixture
-def site(db):
-    """A small publication: two sections, a series of two, a sponsored story."""
+def site(db, _site_snapshot):
+    """A small publication: two sections, a series of two, a sponsored story. Put back from
+    the process's snapshot of it where the database and the clock allow, else built."""
+    if _site_snapshot is not None and _site_snapshot.restore():
+        forget_process_memories()
+        return load(_site_snapshot.handles)
+    return build_site()
+
+
+def build_site():
     with indexed_once():
         home = make_home()
         world = make_section(home, "World")
