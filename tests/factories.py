@@ -3,11 +3,13 @@
 import io
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.images import ImageFile
 from django.utils import timezone
 from PIL import Image as PILImage
+from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.images import get_image_model
-from wagtail.models import Page, Site
+from wagtail.models import Collection, Locale, Page, Site
 from wagtail.rich_text import RichText
 
 from masthead.news.models import (
@@ -20,6 +22,20 @@ from masthead.news.models import (
     SeriesPage,
     Sponsor,
 )
+
+
+def wagtail_roots():
+    """The tree root, root collection and default locale. Migrations create them, but
+    transactional tests flush every table after each test, so later tests recreate them."""
+    Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
+    root = Page.get_first_root_node()
+    if root is None:
+        root = Page.add_root(instance=Page(title="Root", slug="root"))
+    return root
 
 
 def publish(parent, page):

@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.cache import cache
 from django.core.files.images import ImageFile
 from django.utils import timezone
@@ -18,9 +17,8 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
-from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.images import get_image_model
-from wagtail.models import Collection, Locale, Page, Site
+from wagtail.models import Site
 from wagtail.rich_text import RichText
 
 from masthead.news.models import (
@@ -33,6 +31,7 @@ from masthead.news.models import (
     SeriesPage,
     Sponsor,
 )
+from tests.factories import wagtail_roots
 from tests.indexing import indexed_once
 
 # Playwright's sync API keeps an event loop running in the test thread; Django would then
@@ -138,23 +137,9 @@ LEAD_QUOTE = "We are building a harbour for the next generation."
 LEAD_QUOTE_BY = "Minister Han, at the signing"
 
 
-def _wagtail_roots():
-    """The tree root, root collection and default locale. Migrations create them, but
-    transactional tests flush every table after each test, so later tests recreate them."""
-    Locale.objects.get_or_create(
-        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
-    )
-    if Collection.get_first_root_node() is None:
-        Collection.add_root(name="Root")
-    root = Page.get_first_root_node()
-    if root is None:
-        root = Page.add_root(instance=Page(title="Root", slug="root"))
-    return root
-
-
 def _home(title):
     """As masthead.demo.loader._home: drop Wagtail's welcome page, root the site at home."""
-    root = _wagtail_roots()
+    root = wagtail_roots()
     for placeholder in root.get_children().filter(content_type__model="page"):
         placeholder.delete()
     home = root.add_child(instance=HomePage(title=title, slug="home", intro="News, tested."))
