@@ -45,6 +45,13 @@ def client_network(ip: str | None) -> str:
         address = ipaddress.ip_address((ip or "").strip())
     except ValueError:
         return UNKNOWN_NETWORK
+    return network_of(address)
+
+
+def network_of(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> str:
+    """client_network of an address already parsed (None: unknown)."""
+    if address is None:
+        return UNKNOWN_NETWORK
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
@@ -145,10 +152,48 @@ def day_bucket(now: datetime, zone: ZoneInfo) -> tuple:
     return start, datetime(following.year, following.month, following.day, tzinfo=zone)
 
 
-def _hash(secret: bytes, *parts: object) -> str:
-    message = "|".join(str(part) for part in parts).encode()
+def _digest(secret: bytes, message: bytes) -> str:
     # hmac.digest: the one-shot form, computed in C without an HMAC object per counter.
     return hmac.digest(secret, message, "sha256").hex()[:32]
+
+
+@dataclass(frozen=True)
+class _Buckets:
+    """The period's and the day's bucket as the counters' hashes name them ("period|<start>|",
+    then the network), their ends, and the stretch of time in which both hold."""
+
+    since: datetime
+    until: datetime
+    period: bytes
+    period_end: datetime
+    day: bytes
+    day_end: datetime
+
+
+# The buckets that held last, per (kind, rolling_days, zone): they change once a day, so a
+# request works them out again only when `now` has left them.
+_held: dict[tuple, _Buckets] = {}
+
+
+def _buckets(kind: PeriodKind, now: datetime, zone: ZoneInfo, days: int) -> _Buckets:
+    key = (kind, days, zone)
+    held = _held.get(key)
+    if held is not None and held.since <= now < held.until:
+        return held
+    period_start, period_end = period_bucket(kind, now, zone, days)
+    day_start, day_end = day_bucket(now, zone)
+    held = _Buckets(
+        since=max(period_start, day_start),
+        until=min(period_end, day_end),
+        period=f"period|{period_start.isoformat()}|".encode(),
+        period_end=period_end,
+        day=f"day|{day_start.isoformat()}|".encode(),
+        day_end=day_end,
+    )
+    if len(_held) >= 64:  # a few settings live at once; tests try many
+        _held.clear()
+    _held[key] = held
+    return held
 
 
 def network_counters(
@@ -161,14 +206,14 @@ def network_counters(
     now: datetime,
     secret: bytes,
 ) -> NetworkCounters:
-    period_start, period_end = period_bucket(kind, now, zone, rolling_days)
-    day_start, day_end = day_bucket(now, zone)
-    tag = _hash(secret, "period", period_start.isoformat(), network)
+    buckets = _buckets(kind, now, zone, rolling_days)
+    network_bytes = network.encode()
+    tag = _digest(secret, buckets.period + network_bytes)
     period = None
     if bounds.full_texts_per_period > 0:
-        period = Counter(f"{{{tag}}}:p", bounds.full_texts_per_period, period_end)
+        period = Counter(f"{{{tag}}}:p", bounds.full_texts_per_period, buckets.period_end)
     day = None
     if bounds.identityless_per_day > 0:
-        day_hash = _hash(secret, "day", day_start.isoformat(), network)
-        day = Counter(f"{{{tag}}}:d:{day_hash}", bounds.identityless_per_day, day_end)
+        day_hash = _digest(secret, buckets.day + network_bytes)
+        day = Counter(f"{{{tag}}}:d:{day_hash}", bounds.identityless_per_day, buckets.day_end)
     return NetworkCounters(period=period, day=day)

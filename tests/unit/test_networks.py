@@ -1,5 +1,7 @@
 """The pure rules behind the bounds for clients without an identity (access.networks)."""
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -134,3 +136,25 @@ def test_settling_takes_the_rest_of_the_allowance_from_the_period(allowance, rea
     assert [t.amount for t in takes] == ([] if taken is None else [taken])
     assert all(t.kind == Kind.PERIOD for t in takes)
     assert settling(counters(per_period=0), allowance, read) == []
+
+
+def test_counters_follow_now_back_and_forth_across_a_day_and_a_month():
+    # given instants on both sides of the local midnight that ends a month, asked for out of
+    # order (a worker keeps the buckets it worked out last)
+    midnight = datetime(2026, 12, 1, tzinfo=SEOUL)
+    before, after = midnight - timedelta(minutes=1), midnight + timedelta(minutes=1)
+    for now in (before, after, before, after + timedelta(days=1), after):
+        # when a network's counters are worked out
+        found = counters(now=now)
+        # then they are the buckets that hold `now`, named as the key's formula says
+        period_start, period_end = period_bucket(PeriodKind.CALENDAR_MONTH, now, SEOUL, 30)
+        day_start, day_end = day_bucket(now, SEOUL)
+        tag = _key_hash(f"period|{period_start.isoformat()}|203.0.113.7")
+        day = _key_hash(f"day|{day_start.isoformat()}|203.0.113.7")
+        assert found.period.key == f"{{{tag}}}:p"
+        assert found.day.key == f"{{{tag}}}:d:{day}"
+        assert (found.period.expires, found.day.expires) == (period_end, day_end)
+
+
+def _key_hash(message: str) -> str:
+    return hmac.new(b"s", message.encode(), hashlib.sha256).hexdigest()[:32]
