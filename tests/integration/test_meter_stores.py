@@ -270,6 +270,18 @@ class TestRedisStore(MeterStoreContract):
         assert store.client.zcard(key) == 3
         assert store.client.expiretime(key) == int(NOVEMBER.expires.timestamp()) + 1
 
+    def test_a_server_that_lacks_the_scripts_is_sent_them(self, store):
+        # given a Redis that knows neither script by the name the store holds (as after a
+        # restart or SCRIPT FLUSH)
+        store._consume.sha = store._take.sha = "0" * 40
+        # when the store counts a read and takes from a counter
+        read = self.consume(store, 1)
+        taken = store.take(self.takes(period=1, day=None))
+        # then both scripts ran, and are known by their real names from now on
+        assert read.admitted and taken is None
+        assert store.take(self.takes(period=1, day=None)).kind == Kind.PERIOD
+        assert store.client.script_exists(store._consume.sha, store._take.sha) == [True, True]
+
     def test_dead_redis_is_reported_not_raised_raw(self):
         store = RedisStore(url="redis://127.0.0.1:1/0")
         with pytest.raises(MeterUnavailable):

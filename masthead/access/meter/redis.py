@@ -59,21 +59,30 @@ class MeterStore(MeterStoreBase):
         self._consume = self.client.register_script(CONSUME)
         self._take = self.client.register_script(TAKE)
 
+    def _run(self, script, *keys_and_args, keys: int = 1):
+        """EVALSHA of a registered script, loaded first where the server lacks it (a restarted
+        or flushed Redis): redis-py's Script.__call__ without its check for a pipeline, an
+        isinstance against a typing Protocol on every call (no pipeline runs these)."""
+        try:
+            return self.client.evalsha(script.sha, keys, *keys_and_args)
+        except redis.exceptions.NoScriptError:
+            script.sha = self.client.script_load(script.script)
+            return self.client.evalsha(script.sha, keys, *keys_and_args)
+
     def key(self, reader_key: str) -> str:
         # Two readers can never share a key; the braces are a Redis Cluster hash tag.
         return f"{self.prefix}{{{reader_key}}}"
 
     def consume(self, *, reader_key, article_id, allowance, window, now) -> MeterResult:
         try:
-            used, already, admitted = self._consume(
-                keys=[self.key(reader_key)],
-                args=[
-                    article_id,
-                    now.timestamp(),
-                    window.start.timestamp(),
-                    allowance,
-                    int(window.expires.timestamp()) + 1,
-                ],
+            used, already, admitted = self._run(
+                self._consume,
+                self.key(reader_key),
+                article_id,
+                now.timestamp(),
+                window.start.timestamp(),
+                allowance,
+                int(window.expires.timestamp()) + 1,
             )
         except redis.RedisError as error:
             raise MeterUnavailable(str(error)) from error
@@ -93,7 +102,7 @@ class MeterStore(MeterStoreBase):
             keys.append(f"{self.prefix}net:{take.counter.key}")
             args += [take.amount, take.counter.limit, int(take.counter.expires.timestamp()) + 1]
         try:
-            refused = int(self._take(keys=keys, args=args))
+            refused = int(self._run(self._take, *keys, *args, keys=len(keys)))
         except redis.RedisError as error:
             raise MeterUnavailable(str(error)) from error
         return takes[refused - 1] if refused else None
