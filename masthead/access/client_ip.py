@@ -9,9 +9,21 @@ so an answer we cannot vouch for is None ("unknown"), never a guess.
 
 import ipaddress
 
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
 
 def client_ip(remote_addr: str, forwarded_for: str | None, trusted_hops: int) -> str | None:
-    """The client's normalised address, or None when it cannot be trusted.
+    """The client's normalised address (trusted_address, spelled), or None when it cannot be
+    trusted."""
+    address = trusted_address(remote_addr, forwarded_for, trusted_hops)
+    return None if address is None else str(address)
+
+
+def trusted_address(
+    remote_addr: str, forwarded_for: str | None, trusted_hops: int
+) -> Address | None:
+    """The client's address, parsed (client_ip's string and the client network are both read
+    from it), or None when it cannot be trusted.
 
     With no trusted hops the peer address is the client and X-Forwarded-For is ignored, so a
     forged header changes nothing. A header shorter than the configured hops means the request
@@ -20,13 +32,13 @@ def client_ip(remote_addr: str, forwarded_for: str | None, trusted_hops: int) ->
     if trusted_hops < 0:
         raise ValueError(f"trusted_hops must be 0 or more, not {trusted_hops}")
     if trusted_hops == 0:
-        return normalise_ip(remote_addr)
+        return parse_ip(remote_addr)
     if not forwarded_for:
         return None
     entries = forwarded_for.split(",")
     if len(entries) < trusted_hops:
         return None
-    return normalise_ip(entries[-trusted_hops])
+    return parse_ip(entries[-trusted_hops])
 
 
 def normalise_ip(value: str | None) -> str | None:
@@ -35,10 +47,16 @@ def normalise_ip(value: str | None) -> str | None:
     An IPv4 address seen through a dual-stack socket ("::ffff:66.249.66.1") is unwrapped to
     plain IPv4, because that is what forward DNS returns for it.
     """
+    address = parse_ip(value)
+    return None if address is None else str(address)
+
+
+def parse_ip(value: str | None) -> Address | None:
+    """The address normalise_ip spells, or None."""
     try:
         address = ipaddress.ip_address((value or "").strip())
     except ValueError:
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    return str(address)
+    return address

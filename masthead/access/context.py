@@ -12,8 +12,9 @@ so the decision, the teaser's length and the banners agree on one answer:
 - ``campaigns``: the banners and free-access window live at ``now``;
 - ``entitlement``: the reader's subscription as the access rules see it, from whichever app
   provides entitlements (masthead.access.entitlements);
-- ``client_address``, ``verified_crawler``: the client through the trusted proxy hops, and
-  whether it is a search engine's crawler that reverse DNS confirms.
+- ``client_address``, ``client_network``, ``verified_crawler``: the client through the
+  trusted proxy hops, its network (masthead.access.networks), and whether it is a search
+  engine's crawler that reverse DNS confirms.
 """
 
 import functools
@@ -29,10 +30,11 @@ from masthead.campaigns.fetch import Campaigns, current_campaigns
 from masthead.core import clock, generations
 from masthead.core.sites import site_for_request
 
-from .client_ip import client_ip
+from .client_ip import Address, trusted_address
 from .crawlers import CrawlerVerifier, claimed_crawler, default_verifier
 from .entitlements import entitlement_for
 from .models import MeterSettings
+from .networks import network_of
 from .policy import Subscription
 from .readers import ReaderIdentity
 
@@ -81,8 +83,17 @@ class ReaderContext:
         return entitlement_for(self.user, self.now)
 
     @cached_property
+    def _client_ip(self) -> Address | None:
+        return _trusted_address(self._request)
+
+    @cached_property
     def client_address(self) -> str | None:
-        return client_address(self._request)
+        address = self._client_ip
+        return None if address is None else str(address)
+
+    @cached_property
+    def client_network(self) -> str:
+        return network_of(self._client_ip)
 
     @cached_property
     def verified_crawler(self) -> bool:
@@ -105,7 +116,12 @@ def reader_context(request) -> ReaderContext:
 
 def client_address(request) -> str | None:
     """The client's address through the configured trusted proxy hops (None: unknown)."""
-    return client_ip(
+    address = _trusted_address(request)
+    return None if address is None else str(address)
+
+
+def _trusted_address(request) -> Address | None:
+    return trusted_address(
         request.META.get("REMOTE_ADDR", ""),
         request.META.get("HTTP_X_FORWARDED_FOR"),
         settings.MASTHEAD_TRUSTED_PROXY_HOPS,

@@ -21,7 +21,6 @@ from .networks import (
     Admission,
     NetworkCounters,
     admission,
-    client_network,
     first_request,
     network_counters,
     settling,
@@ -201,7 +200,7 @@ def _new_reader(context, article_id, config, window, allowance, now) -> MeterRes
 
 def _counters(context, config, now) -> NetworkCounters:
     return network_counters(
-        network=client_network(context.client_address),
+        network=context.client_network,
         bounds=config.bounds(),
         kind=PeriodKind(config.period),
         rolling_days=config.rolling_days,
