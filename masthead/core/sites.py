@@ -2,21 +2,20 @@
 
 Wagtail finds the site of every request with a database query (``Site.find_for_request``),
 and every page needs it. Sites change rarely: this process keeps what it found for
-``SITE_SECONDS`` per host and port, forgets it at once when a site or page is saved here
-(``forget_sites``, connected in news.apps), and other processes see a change within those
-seconds. The reader middleware (masthead.access.middleware) asks first, and leaves the site
-where Wagtail looks for it on the request.
+``MASTHEAD_SITE_SECONDS`` (5 by default) per host and port, forgets it at once when a site
+or page is saved here (``forget_sites``, connected in news.apps), and other processes see a
+change within those seconds. The reader middleware (masthead.access.middleware) asks first,
+and leaves the site where Wagtail looks for it on the request.
 """
 
 import threading
 
 from cachetools import TTLCache
+from django.conf import settings
 from django.http.request import split_domain_port
 from wagtail.models import Site
 
-SITE_SECONDS = 5
-
-_sites = TTLCache(maxsize=64, ttl=SITE_SECONDS)
+_sites = TTLCache(maxsize=64, ttl=settings.MASTHEAD_SITE_SECONDS)
 _lock = threading.Lock()
 
 

@@ -286,6 +286,8 @@ MASTHEAD_SUBSCRIBE_URL = os.environ.get("MASTHEAD_SUBSCRIBE_URL", "/subscribe/")
 # How long a process trusts the cache generation tokens it read (masthead.core.generations):
 # a publish in another worker reaches this one's pages at most this many seconds later.
 MASTHEAD_GENERATION_LOCAL_SECONDS = float(os.environ.get("MASTHEAD_GENERATION_LOCAL_SECONDS", "1"))
+# Seconds a worker keeps the Wagtail site it found for a host (masthead.core.sites).
+MASTHEAD_SITE_SECONDS = float(os.environ.get("MASTHEAD_SITE_SECONDS", "5"))
 # How long a generation token lives: the bound on a publish whose cache writes all failed
 # (every cached page is rendered again this often). docs/production.md.
 MASTHEAD_GENERATION_MAX_AGE = int(os.environ.get("MASTHEAD_GENERATION_MAX_AGE", "300"))

@@ -88,6 +88,19 @@ def test_environment_chooses_database_time_zone_and_site_name():
     ), result.stderr
 
 
+@pytest.mark.parametrize(("value", "kept"), [(None, "5.0"), ("86400", "86400.0")])
+def test_a_worker_keeps_its_sites_as_long_as_the_environment_says(value, kept):
+    # given a deployment that sets MASTHEAD_SITE_SECONDS, or leaves it alone
+    env = production_env() if value is None else production_env(MASTHEAD_SITE_SECONDS=value)
+    # when a worker starts
+    result = run(
+        "import django; django.setup(); from masthead.core import sites; print(sites._sites.ttl)",
+        **env,
+    )
+    # then it keeps each site it finds that long
+    assert result.stdout.strip() == kept, result.stderr
+
+
 def test_cache_uses_redis_when_redis_url_is_set(redis_service):
     result = run(
         "import django; django.setup(); from django.core.cache import caches; "
