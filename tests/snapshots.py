@@ -12,8 +12,9 @@ transaction and rolled back with it, in a few milliseconds.
 A snapshot is used only when the database is as the build found it (the test database
 after migrations: the same row counts in every table the build touched, and the rows it
 changed or deleted as they were); otherwise, and when the clock is far from the instant of
-the build (a test that froze time), the content is built as before. Timestamps the build
-wrote move by the time since the build, so "three days ago" stays three days before now.
+the build (a test that froze time), the content is built as before. Timestamps in the rows
+put back move by the time since the build, so "three days ago" stays three days before now
+(and a snapshot taken on top of another checks the rows it expects without them).
 Identities are those of the build: the build consumed them from PostgreSQL's sequences,
 which a rollback does not give back, so no row a test makes later can collide with them.
 
@@ -21,10 +22,15 @@ In-process memories keyed by rows are forgotten as the build's saves would have 
 forget (the sites; the cache's generation tokens).
 """
 
+import json
 import logging
+import os
+from collections import namedtuple
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import time_machine
 from django.apps import apps
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
@@ -51,6 +57,7 @@ class _TableChange:
     # Rows the build added or changed, as they were after it (JSON texts).
     after: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)  # pks of the rows the build added
+    changed: list[str] = field(default_factory=list)  # ... and of those it changed
     timestamps: list[str] = field(default_factory=list)  # timestamptz columns
 
 
@@ -64,16 +71,27 @@ class Snapshot:
     # The files the build stored, (storage, name, content): a test may delete one.
     files: list = field(default_factory=list)
 
+    # The handles of the snapshot this one was taken on top of (None: the empty database).
+    base: dict | None = None
+
     @classmethod
-    def take(cls, build, handles_of):
-        """Run build() in a transaction that is rolled back; keep what it changed.
-        handles_of(built) names what the fixture returns by (model, pk)."""
+    def take(cls, build, *, base=None, at=None):
+        """Run build() in a transaction that is rolled back; keep what it changed and the
+        handles of what it returned. With `base`, a snapshot put back first, build(on) is
+        given what the base's fixture returns, and this one keeps only what build adds to
+        it; with `at`, build runs with the clock standing at that instant."""
         tables, keyless = _tables()
         with transaction.atomic():
+            on = None
+            if base is not None:
+                if not base.restore():
+                    raise RuntimeError("the base snapshot cannot be put back")
+                on = load(base.handles)
             before = {table: _rows(table, pk) for table, pk in tables.items()}
             counts = _counts(keyless)
-            built_at = timezone.now()
-            built = build()
+            with time_machine.travel(at, tick=False) if at else nullcontext():
+                built_at = timezone.now()
+                built = build() if base is None else build(on)
             if _counts(keyless) != counts:
                 raise RuntimeError(f"the build changed a table without a primary key: {keyless}")
             changes = []
@@ -86,7 +104,7 @@ class Snapshot:
         columns = _timestamp_columns()
         for change in changes:
             change.timestamps = columns.get(change.table, [])
-        return cls(built_at, changes, handles_of(built), files)
+        return cls(built_at, changes, handles(built), files, base and base.handles)
 
     def restore(self) -> bool:
         """Put the build's rows back in the current transaction; False (and nothing
@@ -122,8 +140,19 @@ class Snapshot:
                     )
                 if change.before:
                     now = _rows(change.table, change.pk, list(change.before), cursor)
-                    if now != change.before:
+                    if _untimed(now, change) != _untimed(change.before, change):
                         raise _Unusable(f"rows of {change.table} differ from the build's start")
+
+
+def _untimed(rows: dict[str, str], change: _TableChange) -> dict[str, dict]:
+    """Rows without their timestamps, which move with each putting back."""
+    found = {}
+    for key, text in rows.items():
+        row = json.loads(text)
+        for column in change.timestamps:
+            row.pop(column, None)
+        found[key] = row
+    return found
 
 
 def _quoted(name: str) -> str:
@@ -180,6 +209,7 @@ def _change(table, pk, before: dict, after: dict) -> _TableChange | None:
         before={key: before[key] for key in changed + deleted},
         after=[after[key] for key in added + changed],
         added=added,
+        changed=changed,
     )
 
 
@@ -224,33 +254,61 @@ def _put_back(cursor, change: _TableChange, shift: timedelta) -> None:
             f"INSERT INTO {table} SELECT * FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb)",
             [rows],
         )
-    if change.added and change.timestamps and shift:
+    put = change.added + change.changed
+    if put and change.timestamps and shift:
         moved = ", ".join(f"{_quoted(c)} = {_quoted(c)} + %s::interval" for c in change.timestamps)
         cursor.execute(
             f"UPDATE {table} SET {moved} WHERE {pk}::text = ANY(%s)",
-            [*([shift] * len(change.timestamps)), change.added],
+            [*([shift] * len(change.timestamps)), put],
         )
 
 
-def load(handles):
-    """The fixture's value again, from (model, pk) handles (and tuples and dicts of them)."""
-    if isinstance(handles, tuple) and len(handles) == 2 and isinstance(handles[0], type):
-        model, pk = handles
-        return model._default_manager.get(pk=pk)
-    if isinstance(handles, tuple | list):
-        return tuple(load(item) for item in handles)
-    if isinstance(handles, dict):
-        return {name: load(item) for name, item in handles.items()}
-    raise TypeError(f"not a handle: {handles!r}")
+Handle = namedtuple("Handle", "model pk")
+
+
+def load(value):
+    """The fixture's value again, from the handles `handles` made of it."""
+    if isinstance(value, Handle):
+        return value.model._default_manager.get(pk=value.pk)
+    if isinstance(value, dict):
+        return {name: load(item) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(load(item) for item in value)
+    return value
 
 
 def handles(value):
-    """(model, pk) for each model instance in value (a dict, tuple or list of them)."""
+    """A handle for each model instance in value (a dict, list or tuple of them, or one)."""
     if isinstance(value, dict):
         return {name: handles(item) for name, item in value.items()}
-    if isinstance(value, tuple | list):
-        return tuple(handles(item) for item in value)
-    return (type(value), value.pk)
+    if isinstance(value, list | tuple):
+        return type(value)(handles(item) for item in value)
+    if hasattr(value, "_meta") and value.pk is not None:
+        return Handle(type(value), value.pk)
+    return value
+
+
+# --- for fixtures --------------------------------------------------------------------------
+
+
+def take_on_postgresql(build, django_db_blocker, *, base=None, at=None) -> Snapshot | None:
+    """A session fixture's snapshot of build (Snapshot.take); None where snapshots are not
+    used: on SQLite, with MASTHEAD_TEST_SNAPSHOTS=0, or when `base` is None there."""
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql" or os.environ.get("MASTHEAD_TEST_SNAPSHOTS") == "0":
+            return None
+        return Snapshot.take(build, base=base, at=at)
+
+
+def restore_or_build(snapshot: Snapshot | None, build, on=None):
+    """The fixture's value: put back from the snapshot where it can be (on `on`, the base
+    fixture's value, when the snapshot was taken on one: only if that came from its own
+    snapshot), else build() or build(on)."""
+    usable = snapshot is not None and (on is None or handles(on) == snapshot.base)
+    if usable and snapshot.restore():
+        forget_process_memories()
+        return load(snapshot.handles)
+    return build() if on is None else build(on)
 
 
 def forget_process_memories() -> None:

@@ -10,32 +10,21 @@ from tests.factories import (
     make_sponsor,
 )
 from tests.indexing import indexed_once
-from tests.snapshots import Snapshot, forget_process_memories, load
-from tests.snapshots import handles as snapshot_handles
+from tests.snapshots import restore_or_build, take_on_postgresql
 
 
 @pytest.fixture(scope="session")
 def _site_snapshot(django_db_setup, django_db_blocker):
     """The small publication, built once per test process on PostgreSQL (tests/snapshots.py);
     None on SQLite, where each test builds it, and with MASTHEAD_TEST_SNAPSHOTS=0."""
-    import os
-
-    from django.db import connection
-
-    with django_db_blocker.unblock():
-        if connection.vendor != "postgresql" or os.environ.get("MASTHEAD_TEST_SNAPSHOTS") == "0":
-            return None
-        return Snapshot.take(build_site, snapshot_handles)
+    return take_on_postgresql(build_site, django_db_blocker)
 
 
 @pytest.fixture
 def site(db, _site_snapshot):
     """A small publication: two sections, a series of two, a sponsored story. Put back from
     the process's snapshot of it where the database and the clock allow, else built."""
-    if _site_snapshot is not None and _site_snapshot.restore():
-        forget_process_memories()
-        return load(_site_snapshot.handles)
-    return build_site()
+    return restore_or_build(_site_snapshot, build_site)
 
 
 def build_site():

@@ -18,6 +18,7 @@ from masthead.news.models import ArticlePage
 from masthead.subscriptions.models import Subscription
 from tests.factories import make_article
 from tests.integration.subscription_factories import make_plan, make_reader
+from tests.snapshots import restore_or_build, take_on_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -25,15 +26,26 @@ PAYWALLED = "Paragraph 9 text."  # beyond the two-paragraph teaser
 TEASER = "Paragraph 1 text."
 
 
-@pytest.fixture
-def news(site):
+def add_news(site):
     config = MeterSettings.for_site(Site.objects.get(is_default_site=True))
     config.anonymous_allowance = 2
     config.teaser_paragraphs = 2
     config.save()
     world = site["world"]
-    site["metered"] = [make_article(world, f"Metered story {n}", days_ago=n) for n in (1, 2, 3)]
-    site["exclusive"] = make_article(world, "Exclusive story", access="subscribers")
+    return {
+        "metered": [make_article(world, f"Metered story {n}", days_ago=n) for n in (1, 2, 3)],
+        "exclusive": make_article(world, "Exclusive story", access="subscribers"),
+    }
+
+
+@pytest.fixture(scope="session")
+def _news_snapshot(_site_snapshot, django_db_blocker):
+    return take_on_postgresql(add_news, django_db_blocker, base=_site_snapshot)
+
+
+@pytest.fixture
+def news(site, _news_snapshot):
+    site.update(restore_or_build(_news_snapshot, add_news, on=site))
     return site
 
 

@@ -16,6 +16,7 @@ from masthead.access.meter.db import MeterStore as DbStore
 from masthead.access.models import MeterEntry, MeterSettings
 from tests.factories import make_article
 from tests.indexing import indexed_once
+from tests.snapshots import restore_or_build, take_on_postgresql
 
 COOKIE = "mh_reader"
 ALLOWANCE = 3
@@ -47,14 +48,23 @@ def later(time_machine):
     return move
 
 
-@pytest.fixture
-def stories(site, store):
+def add_stories(site):
     bound()
     with indexed_once():
         return [
             make_article(site["world"], f"Metered story {n}", prefix=f"Secret{n}", days_ago=n)
             for n in range(1, 9)
         ]
+
+
+@pytest.fixture(scope="session")
+def _stories_snapshot(_site_snapshot, django_db_blocker):
+    return take_on_postgresql(add_stories, django_db_blocker, base=_site_snapshot)
+
+
+@pytest.fixture
+def stories(site, store, _stories_snapshot):
+    return restore_or_build(_stories_snapshot, add_stories, on=site)
 
 
 def is_full(response, page) -> bool:

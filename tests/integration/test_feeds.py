@@ -20,6 +20,7 @@ from tests.crawlers import TrustEveryCrawler
 from tests.factories import make_article, make_author
 from tests.indexing import indexed_once
 from tests.integration.subscription_factories import NOW, make_plan, make_reader
+from tests.snapshots import restore_or_build, take_on_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -42,8 +43,7 @@ def story(secret):
     ]
 
 
-@pytest.fixture
-def paper(site, at):
+def add_paper(site):
     with indexed_once():
         reporter = make_author("Cleo Digger")
         metered = make_article(
@@ -63,6 +63,16 @@ def paper(site, at):
             series=site["series"],
         )
         return {**site, "reporter": reporter, "metered": metered, "exclusive": exclusive}
+
+
+@pytest.fixture(scope="session")
+def _paper_snapshot(_site_snapshot, django_db_blocker):
+    return take_on_postgresql(add_paper, django_db_blocker, base=_site_snapshot, at=NOW)
+
+
+@pytest.fixture
+def paper(site, at, _paper_snapshot):
+    return restore_or_build(_paper_snapshot, add_paper, on=site)
 
 
 def parse(response):

@@ -12,6 +12,7 @@ from masthead.access.meter import get_meter_store
 from masthead.access.models import MeterSettings
 from tests.factories import make_article
 from tests.indexing import indexed_once
+from tests.snapshots import restore_or_build, take_on_postgresql
 
 # The demo's reading journey: on SQLite the meter writes on the request's own connection,
 # on PostgreSQL on its alias (masthead.access.meter.router). Run on both.
@@ -20,8 +21,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 COOKIE = "mh_reader"
 
 
-@pytest.fixture
-def paywalled(site):
+def add_paywalled(site):
     config = MeterSettings.for_site(Site.objects.get(is_default_site=True))
     config.anonymous_allowance = 3
     config.registered_allowance = 6
@@ -29,11 +29,22 @@ def paywalled(site):
     config.save()
     world = site["world"]
     with indexed_once():
-        site["metered"] = [
+        metered = [
             make_article(world, f"Metered story {n}", prefix=f"M{n}", days_ago=n)
             for n in range(1, 6)
         ]
-        site["exclusive"] = make_article(world, "Exclusive story", access="subscribers")
+        exclusive = make_article(world, "Exclusive story", access="subscribers")
+    return {"metered": metered, "exclusive": exclusive}
+
+
+@pytest.fixture(scope="session")
+def _paywalled_snapshot(_site_snapshot, django_db_blocker):
+    return take_on_postgresql(add_paywalled, django_db_blocker, base=_site_snapshot)
+
+
+@pytest.fixture
+def paywalled(site, _paywalled_snapshot):
+    site.update(restore_or_build(_paywalled_snapshot, add_paywalled, on=site))
     return site
 
 

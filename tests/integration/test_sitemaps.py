@@ -25,6 +25,7 @@ from tests.crawlers import TrustEveryCrawler
 from tests.factories import make_article, make_author, make_home, make_image, make_section
 from tests.indexing import indexed_once
 from tests.integration.subscription_factories import make_plan, make_reader
+from tests.snapshots import restore_or_build, take_on_postgresql
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -44,9 +45,7 @@ def secret_body():
     return teaser + rest
 
 
-@pytest.fixture
-def paper(time_machine):
-    time_machine.move_to(NOW, tick=False)
+def build_paper():
     with indexed_once():
         home = make_home()
         world = make_section(home, "World")
@@ -85,6 +84,17 @@ def paper(time_machine):
             "early": early,
             "hidden": [draft, gone, restricted],
         }
+
+
+@pytest.fixture(scope="session")
+def _paper_snapshot(django_db_setup, django_db_blocker):
+    return take_on_postgresql(build_paper, django_db_blocker, at=NOW)
+
+
+@pytest.fixture
+def paper(db, time_machine, _paper_snapshot):
+    time_machine.move_to(NOW, tick=False)
+    return restore_or_build(_paper_snapshot, build_paper)
 
 
 def xml(client, url, status=200):
