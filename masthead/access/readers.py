@@ -25,6 +25,9 @@ _COOKIE_PATTERN = re.compile(
 )
 
 
+_NOBODY = object()  # no user read yet (None is a request without a user)
+
+
 def new_anonymous_id() -> str:
     return secrets.token_urlsafe(16)  # 22 characters, 128 bits
 
@@ -104,6 +107,7 @@ class ReaderIdentity:
         self.cookie = cookie_from(request)
         self._current = self.cookie
         self.cookie_to_set: AnonymousCookie | None = None
+        self._signed_in_as = (_NOBODY, False)
 
     @property
     def user(self):
@@ -111,7 +115,15 @@ class ReaderIdentity:
 
     @property
     def signed_in(self) -> bool:
-        return bool(self.user and self.user.is_authenticated)
+        """Asked several times a request, and each answer from Django's lazy user goes
+        through its proxy: kept for the user object it was read from. Signing in or out
+        puts another object on the request (login(), logout()), which is read afresh."""
+        user = self.user
+        seen, signed_in = self._signed_in_as
+        if user is not seen:
+            signed_in = bool(user and user.is_authenticated)
+            self._signed_in_as = (user, signed_in)
+        return signed_in
 
     @property
     def issued(self) -> bool:

@@ -17,6 +17,20 @@ def anonymous_reader():
     return ReaderContext(request)
 
 
+def test_the_identity_follows_a_sign_in_and_a_sign_out_within_the_request(django_user_model):
+    # given a request's identity, asked about its anonymous reader
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+    identity = ReaderContext(request).identity
+    assert not identity.signed_in
+    # when the request signs a reader in (login() puts the account on the request)
+    request.user = django_user_model(email="reader@example.com")
+    # then the identity is that account's, and again anonymous after a sign-out
+    assert identity.signed_in
+    request.user = AnonymousUser()
+    assert not identity.signed_in
+
+
 def test_the_page_asking_first_does_not_open_the_api_to_an_anonymous_app(site):
     reader = anonymous_reader()
     page_decision = article_decision(reader, site["lead"])
