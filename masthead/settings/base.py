@@ -168,6 +168,9 @@ CACHE_KEY_PREFIX = f"masthead:{release()}"
 # What the fail-soft cache ignored goes to the log, not unseen.
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "masthead.cache"
+# django-redis's default, named: its close() on every request's end asks for this setting,
+# and a setting that is not there costs Django's lazy settings an exception each time.
+DJANGO_REDIS_CLOSE_CONNECTION = False
 if REDIS_URL:
     # django-redis: "default" fails soft, "strict" raises (masthead.settings.caching).
     CACHES = redis_caches(REDIS_URL, CACHE_KEY_PREFIX)
