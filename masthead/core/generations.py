@@ -118,10 +118,26 @@ def stamp(families, request=None) -> str | None:
     ``bump_families``): it changes whenever one of them does. Kept beside the list, a stamp
     that no longer matches means the list is stale. None: the cache cannot answer."""
     tokens = _for_request(request)
+    key = (tuple(families), settings.MASTHEAD_LISTING_BUCKETS)
+    held = _stamps.get(key)
+    if held is not None and held[0] is tokens:
+        return held[1]
     found = [tokens.get(name) for name in _family_tokens(families)]
-    if None in found:
-        return None
-    return hashlib.blake2b(" ".join(found).encode(), digest_size=12).hexdigest()
+    value = None
+    if None not in found:
+        value = hashlib.blake2b(" ".join(found).encode(), digest_size=12).hexdigest()
+    if len(_stamps) >= STAMPS_KEPT:
+        _stamps.clear()
+    _stamps[key] = (tokens, value)
+    return value
+
+
+# The stamp last worked out for some families, with the tokens it was worked out from. The
+# tokens a process read are one dict until it reads them again or changes one (neither
+# changes a dict in place), so the same dict means the same stamp: an article's related
+# list is checked on every request, and its stamp is worked out once per read of the tokens.
+_stamps: dict[tuple, tuple[dict, str | None]] = {}
+STAMPS_KEPT = 4096
 
 
 def bump_families(families, using: str | None = None) -> None:

@@ -112,6 +112,21 @@ def test_a_family_stamp_changes_with_its_own_families_only():
     assert generations.stamp([ours, "series:7"]) != before
 
 
+@override_settings(MASTHEAD_GENERATION_LOCAL_SECONDS=1)
+def test_a_stamp_from_kept_tokens_changes_with_a_change_here_but_not_within_a_request(clock, rf):
+    # given a stamp worked out from the tokens this process keeps, once for a request
+    families = ["topic:5", "series:2"]
+    request = rf.get("/")
+    before = generations.stamp(families, request)
+    assert before and generations.stamp(families) == before
+    # when one of its families changes in this process, within the second
+    generations.bump_families(["topic:5"])
+    # then the next stamp is another, and the request that began before keeps its own
+    after = generations.stamp(families)
+    assert after and after != before
+    assert generations.stamp(families, request) == before
+
+
 def test_the_family_tokens_come_with_the_others_in_one_read(reads, rf):
     generations.current(generations.PAGES)  # the tokens exist
     reads.clear()
