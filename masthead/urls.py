@@ -91,5 +91,7 @@ if settings.MASTHEAD_SERVE_MEDIA:
     )
 
 # Every page, articles included, by Wagtail's routing (HomePage.route keeps articles' routes
-# in the cache, masthead.news.routing).
-urlpatterns.append(path("", include(wagtail_urls)))
+# in the cache, masthead.news.routing). Wagtail's patterns are listed here themselves rather
+# than included under "": the same routes, names and order, resolved without a nested
+# resolver and its match for every page.
+urlpatterns += wagtail_urls.urlpatterns

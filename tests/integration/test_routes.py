@@ -1,5 +1,6 @@
 import pytest
 from django.test import Client
+from django.urls import resolve, reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +83,23 @@ def test_section_listing_paginates(site, client, settings):
     second = client.get("/business/", {"page": 2}).content.decode()
     assert "Page 1 of 2" in first and 'rel="next"' in first
     assert "Filler story 10" in second and "Filler story 0" not in second
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/world/seoul-and-jakarta-sign-pact/", "wagtail_serve"),
+        ("/", "wagtail_serve"),
+        ("/_util/login/", "wagtailcore_login"),
+        ("/_util/authenticate_with_password/1/2/", "wagtailcore_authenticate_with_password"),
+        ("/subscribe/", "subscribe"),
+        ("/search/", "search"),
+    ],
+)
+def test_wagtail_routes_keep_their_names_after_every_route_of_ours(path, name):
+    # given the site's URLs, Wagtail's listed after ours
+    # when a path is resolved
+    match = resolve(path)
+    # then it reaches the view named for it, and the name gives the path back
+    assert match.url_name == name
+    assert reverse(name, args=match.args, kwargs=match.kwargs) == path
