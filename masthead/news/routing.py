@@ -97,10 +97,23 @@ def cached_article(request, components: list[str]):
     for key, left in sorted(keys.items(), key=lambda item: item[1]):
         article = found.get(key)
         if article is not None:
-            article = copy.copy(article)  # this request's own instance
+            article = own_copy(article)
             article.known_unrestricted = True
             return article, components[len(components) - left :]
     return None
+
+
+def own_copy(article):
+    """The request's own instance of a kept article: what copy.copy makes (Django's
+    ``__getstate__``: the fields, and a ``_state`` and related-object cache of its own),
+    without pickling's detour through ``__reduce_ex__`` and ``__setstate__``. Whatever
+    the request loads or sets on it stays off the kept one."""
+    state = article.__getstate__()
+    if "_memoryview_attrs" in state:  # a binary field: only __setstate__ restores it
+        return copy.copy(article)
+    own = object.__new__(type(article))
+    own.__dict__.update(state)
+    return own
 
 
 def remember(request, root, article) -> None:

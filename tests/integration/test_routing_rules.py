@@ -38,6 +38,20 @@ def test_a_short_plain_path_names_its_key_as_it_is():
     assert routing.path_in_key("world/a-story/") == "world/a-story/"
 
 
+def test_a_routed_article_is_the_requests_own_copy(site):
+    # given an article as the routes keep it: a few fields loaded, the rest deferred
+    kept = ArticlePage.objects.only(*routing.ROUTE_FIELDS).get(pk=site["lead"].pk)
+    # when a request gets its copy, loads a deferred field on it and marks it
+    own = routing.own_copy(kept)
+    assert own.body and own.deck is not None
+    own.known_unrestricted = True
+    # then the copy has the kept fields, and the kept article is as it was
+    assert (own.pk, own.title, own.url_path) == (kept.pk, kept.title, kept.url_path)
+    assert own._state is not kept._state and own._state.db == kept._state.db
+    assert kept.get_deferred_fields() >= {"body", "deck"}
+    assert "known_unrestricted" not in kept.__dict__
+
+
 @pytest.mark.parametrize("path", ["w/" + "x" * 300 + "/", "world/a story/", "world/\x7f/"])
 def test_a_long_or_unusual_path_is_named_by_its_stable_hash(path):
     # when
