@@ -1,3 +1,5 @@
+import io
+
 import pytest
 
 from tests.factories import (
@@ -71,6 +73,24 @@ def build_site():
         "topical": topical,
         "sponsored": sponsored,
     }
+
+
+def load_demo():
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=io.StringIO())
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshot(django_db_setup, django_db_blocker):
+    return take_on_postgresql(load_demo, django_db_blocker)
+
+
+@pytest.fixture
+def demo(db, _demo_snapshot):
+    """The demo publication as `load_demo` makes it (put back from a snapshot where it can
+    be, tests/snapshots.py). Tests of load_demo itself call the command."""
+    restore_or_build(_demo_snapshot, load_demo)
 
 
 @pytest.fixture

@@ -67,8 +67,7 @@ def test_load_demo_builds_the_publication_and_a_second_run_changes_nothing(capsy
     assert InfoPage.objects.live().child_of(home).count() == 4
 
 
-def test_demo_article_serves_with_its_published_date(client):
-    call_command("load_demo")
+def test_demo_article_serves_with_its_published_date(demo, client):
     article = ArticlePage.objects.live().order_by("published_at").first()
     response = client.get(article.url)
     assert response.status_code == 200
@@ -76,9 +75,8 @@ def test_demo_article_serves_with_its_published_date(client):
     assert f'datetime="{published}"' in response.content.decode()
 
 
-def test_the_demo_paywall_sells_the_demo_offers(client):
+def test_the_demo_paywall_sells_the_demo_offers(demo, client):
     # given the demo, and an anonymous reader past the monthly allowance
-    call_command("load_demo")
     subscribers_only = ArticlePage.objects.live().filter(access="subscribers").first()
     # when they open a subscribers-only story
     body = client.get(subscribers_only.url).content.decode()
@@ -90,8 +88,7 @@ def test_the_demo_paywall_sells_the_demo_offers(client):
     assert body.count("These offers end") == 1
 
 
-def test_the_demo_shows_authors_with_photos_and_topics_on_every_article(client):
-    call_command("load_demo")
+def test_the_demo_shows_authors_with_photos_and_topics_on_every_article(demo, client):
     catalogue = load_catalogue()
     authors = list(Author.objects.all())
     assert len(authors) == len(catalogue.authors)

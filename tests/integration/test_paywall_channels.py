@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from django.core.cache import cache
-from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -162,8 +161,7 @@ def crawl(client, start="/", limit=400):
     return pages
 
 
-def test_no_raw_placeholder_reaches_any_demo_page_in_any_reader_state(admin_user):
-    call_command("load_demo")
+def test_no_raw_placeholder_reaches_any_demo_page_in_any_reader_state(demo, admin_user):
     fresh = Client()
     exhausted = Client()
     metered = list(ArticlePage.objects.filter(access="metered").order_by("pk")[:12])

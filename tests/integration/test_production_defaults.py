@@ -105,9 +105,8 @@ def test_with_the_demo_opt_in_the_deploy_check_only_warns_that_it_is_on(db):
     assert ids == {"masthead.W030"}
 
 
-def test_deploy_check_fails_while_the_demo_accounts_exist(db):
+def test_deploy_check_fails_while_the_demo_accounts_exist(demo):
     # given the demo, loaded where the opt-in allows it
-    call_command("load_demo")
     # when the site is later deployed without the opt-in
     with override_settings(**LIVE):
         # then every account load_demo created is named
