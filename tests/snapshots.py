@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 import time_machine
 from django.apps import apps
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import FileField
 from django.utils import timezone
 
@@ -120,6 +120,9 @@ class Snapshot:
                         _put_back(cursor, change, shift)
         except _Unusable as reason:
             log.info("snapshot not used: %s", reason)
+            return False
+        except DatabaseError:
+            log.warning("snapshot not used: the database refused it", exc_info=True)
             return False
         for storage, name, content in self.files:
             if not storage.exists(name):
