@@ -187,6 +187,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "run beside the first server's, taking turns scenario by scenario (bench/README.md)",
     )
     parser.add_argument(
+        "--baseline-first",
+        choices=("current", "baseline"),
+        default="current",
+        help="which code goes first in the first scenario (then they alternate); run once "
+        "each way to cancel a first mover's advantage or handicap",
+    )
+    parser.add_argument(
         "--baseline-bounds",
         choices=("on", "off"),
         default="on",
@@ -215,6 +222,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--connections must be at least --threads (each wrk thread needs one)")
     args.server = list(dict.fromkeys(args.server or ["granian"]))
     return args
+
+
+def taking_turns(first: str) -> Iterator[bool]:
+    """For each scenario in turn, whether this code goes before the baseline: alternating,
+    starting with `first` ("current" or "baseline"), so that a second run started the other
+    way round puts each side first where the other was."""
+    return itertools.cycle([first == "current", first != "current"])
 
 
 def baseline_checkout(text: str) -> Path:
@@ -486,7 +500,7 @@ def main(argv: list[str]) -> int:
         emit(line)
         return figures
 
-    turns = itertools.count()
+    turns = taking_turns(args.baseline_first)
 
     def readers(sides: list[Side], nginx_rps) -> list[dict]:
         """A new reader at each side's server; with the Redis store, the exhausted reader and
@@ -497,7 +511,7 @@ def main(argv: list[str]) -> int:
 
         def each(name, cookies, expect="full"):
             order = list(zip(sides, cookies, found, strict=True))
-            for side, cookie, figures in order[:: -1 if next(turns) % 2 else 1]:
+            for side, cookie, figures in order[:: 1 if next(turns) else -1]:
                 path = side.code.target.path
                 scenario = SCENARIOS[name]
                 figures[name] = measure(

@@ -107,3 +107,17 @@ def test_baseline_checkout_must_have_its_virtualenv(tmp_path):
     (tmp_path / "manage.py").touch()
     with pytest.raises(argparse.ArgumentTypeError, match="virtualenv"):
         hotpath.baseline_checkout(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("first", "ours_first"),
+    [("current", [True, False, True, False]), ("baseline", [False, True, False, True])],
+)
+def test_the_sides_alternate_from_the_one_asked_to_go_first(first, ours_first):
+    turns = hotpath.taking_turns(first)
+    assert [next(turns) for _ in range(4)] == ours_first
+
+
+def test_the_current_code_goes_first_unless_asked_otherwise():
+    assert hotpath.parse_args([]).baseline_first == "current"
+    assert hotpath.parse_args(["--baseline-first", "baseline"]).baseline_first == "baseline"
