@@ -67,7 +67,7 @@ class Snapshot:
 
     built_at: datetime
     changes: list[_TableChange]
-    handles: dict
+    handles: dict | list  # what the fixture returns, its model instances as handles
     # The files the build stored, (storage, name, content): a test may delete one.
     files: list = field(default_factory=list)
 
