@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from .client_ip import parse_ip
 from .periods import PeriodKind, meter_window
 
 UNKNOWN_NETWORK = "unknown"
@@ -41,11 +42,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def client_network(ip: str | None) -> str:
     """The network a client address belongs to: the address itself for IPv4, its /64 for
     IPv6. Clients whose address cannot be vouched for share one network, "unknown"."""
-    try:
-        address = ipaddress.ip_address((ip or "").strip())
-    except ValueError:
-        return UNKNOWN_NETWORK
-    return network_of(address)
+    return network_of(parse_ip(ip))
 
 
 def network_of(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> str:
