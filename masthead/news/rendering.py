@@ -60,7 +60,7 @@ from masthead.access.context import ReaderContext, reader_context
 from masthead.access.gate import article_decision
 from masthead.access.policy import Message
 from masthead.access.teaser import teaser_length
-from masthead.core import clock, generations
+from masthead.core import generations
 from masthead.readers.menu import state_of
 
 log = logging.getLogger(__name__)
@@ -338,18 +338,15 @@ def banners_html(request, reader: ReaderContext) -> str:
     )
 
 
-def paywall_html(request, decision, language: str) -> str:
+def paywall_html(request, decision, language: str, now) -> str:
     """The panel with the offers for this reader. Every anonymous reader is offered the same,
-    so theirs is cached per message and minute (offers start and end on time to the minute;
-    a saved offer or plan changes the generation)."""
+    so theirs is cached per message and minute of `now`, the request's instant (offers start
+    and end on time to the minute; a saved offer or plan changes the generation)."""
     user = getattr(request, "user", None)
     gen = generation(request)
     if gen is None or getattr(request, "is_preview", False) or (user and user.is_authenticated):
         return render_to_string("access/paywall.html", {"access": decision}, request=request)
-    key = (
-        f"article-paywall:{gen}:{decision.message}:{language}:"
-        f"{clock.now():%Y%m%dT%H%M}:{request.path}"
-    )
+    key = f"article-paywall:{gen}:{decision.message}:{language}:{now:%Y%m%dT%H%M}:{request.path}"
     html = cached_many([key]).get(key)
     if html is None:
         html = render_shared(
@@ -369,7 +366,7 @@ def article_response(
     if decision is None:
         decision = article_decision(reader, ref)
     # The language (no LocaleMiddleware: a thread-local miss each time it is asked) and the
-    # instant are asked once and handed to every piece that names them.
+    # instant (the reader context's) are asked once and handed to every piece that names them.
     language = translation.get_language()
     frame, body, related = pieces_for(
         request, page_loader, ref, view, language=language, now=reader.now
@@ -382,7 +379,7 @@ def article_response(
         "meter_notice": lambda: meter_notice_html(decision, language),
         "banners": lambda: banners_html(request, reader),
         "body": lambda: body_html(reader, ref, body, full),
-        "paywall": lambda: "" if full else paywall_html(request, decision, language),
+        "paywall": lambda: "" if full else paywall_html(request, decision, language, reader.now),
     }
     out = []
     for index, part in enumerate(frame.parts):
