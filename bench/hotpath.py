@@ -535,8 +535,7 @@ def main(argv: list[str]) -> int:
             headers, _body = check(
                 side.port, path, deadline, cookie=subscriber, full=True, notice=False
             )
-            # and the CSRF cookie their first page set (the menu's sign-out form), which
-            # their browser sends from then on
+            # and any cookie their first page set, which their browser sends from then on
             cookie = bench.keeping(subscriber, headers)
             bench.warm_up(side.port, path, args.warmup, deadline, cookie=cookie)
             cookies.append(cookie)

@@ -8,7 +8,7 @@ callgrind's "Collected" line is the total. Run it with ``--requests 0`` as well 
 difference per request (bench/README.md). ``--reader`` picks who asks: ``new`` (no cookie, a
 network never seen before), ``counted`` (the cookie of a reader whose read of the article is
 counted already) or ``subscriber`` (the bench's signed-in subscriber, made as bench/hotpath
-makes it, sending the session cookie and the CSRF cookie their first page set). Needs the
+makes it, sending the session cookie and any cookie their first page set). Needs the
 database ``bench/hotpath --keep-db`` leaves and Redis on 127.0.0.1:6379. Repeatable to the
 instruction only with a fixed ``PYTHONHASHSEED`` (string hashes, and so dict and set probing,
 change with the seed).

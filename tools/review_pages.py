@@ -124,6 +124,7 @@ def review_pages(browser, base: str) -> list[ReviewPage]:
         ReviewPage("article-exhausted", exhausted_url, exhausted_state),
         ReviewPage("subscribe", base + "/subscribe/"),
         ReviewPage("account", base + "/account/", subscriber_state, indexable=False),
+        ReviewPage("sign-out", base + "/account/sign-out/", subscriber_state, indexable=False),
     ]
 
 

@@ -1,6 +1,6 @@
 """Cross-cutting HTTP concerns: the request id and access log, the Content-Security-Policy,
-keeping reader-specific responses out of shared caches, and the CSRF cookie and messages
-sent or made only when there is something to send.
+keeping reader-specific responses out of shared caches, and messages made only when there is
+something to send.
 
 All live in base settings, so the test suite runs every request through them."""
 
@@ -12,7 +12,7 @@ import uuid
 from django.conf import settings
 from django.contrib.messages import middleware as messages_middleware
 from django.contrib.messages.storage import default_storage
-from django.utils.cache import has_vary_header, patch_cache_control, patch_vary_headers
+from django.utils.cache import has_vary_header, patch_cache_control
 from django.utils.functional import SimpleLazyObject, empty
 
 from .logging import request_id_var
@@ -204,26 +204,3 @@ class MessageMiddleware(messages_middleware.MessageMiddleware):
         if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
             return response  # never used: nothing was added, nothing read is to be cleared
         return super().process_response(request, response)
-
-
-class HeldCsrfCookieMiddleware:
-    """Listed right after Django's CsrfViewMiddleware, so its response half runs just before
-    that one's: a page that used the CSRF token the browser already holds does not send the
-    same cookie back. Django sends it on every such page only to push its expiry on
-    (CSRF_COOKIE_AGE, a year), and a signed-in reader's every page carries the token (the
-    header's sign-out form), so every page set a cookie. A new secret (a first visit,
-    rotate_token at sign-in, an old masked cookie) is still sent; a browser's cookie now
-    expires a year after it was set, and the next page after that sets a new one. Django's
-    own middleware stays in place, and with it the checks that look for it."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") and not settings.CSRF_USE_SESSIONS:
-            held = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
-            if held is not None and held == request.META.get("CSRF_COOKIE"):
-                request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
-                patch_vary_headers(response, ("Cookie",))  # the page holds the token
-        return response

@@ -12,7 +12,7 @@ names the version of what it holds and is never stale, in a small per-process LR
   rendered from an anonymous request (``anonymous_request``), so it is the same for every
   reader, whoever filled the cache. It keeps the reader menu as a reader with no identity
   sees it (Subscribe, Sign in) beside it; a signed-in reader's menu is filled in per request
-  (kept per process for each reader state, readers.menu, with their CSRF token put in).
+  (kept per process for each reader state, readers.menu).
   The masthead shows today's date, so the frame's key names the newsroom's date.
 - ``:paragraphs`` — the body as rendered pieces, one per paragraph of rich text (free part
   and paywalled remainder alike). Each request cuts it with the site's teaser length and
@@ -48,7 +48,6 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
@@ -106,10 +105,8 @@ local = LRUCache(_LOCAL_SIZE)
 _local_lock = threading.Lock()
 # Small renders that depend only on their arguments (meter notices): rendered once per process.
 _snippets: dict = {}
-# Signed-in readers' menus by what they show (reader_menu_html), with a placeholder for the
-# CSRF token that nobody can type into a name: it is unique per process and never sent.
+# Signed-in readers' menus by what they show (reader_menu_html).
 _menus = LRUCache(1024)
-_CSRF_PLACEHOLDER = f"csrf{secrets.token_hex(16)}"
 
 
 # --- generations and the cache -------------------------------------------------------------
@@ -292,24 +289,21 @@ def body_html(reader: ReaderContext, ref: ArticleRef, body: Body, full: bool) ->
 def reader_menu_html(request, frame: Frame) -> str:
     """The site header's menu for this reader: the frame's own for a reader with no
     identity (the same for all of them), else theirs (their name, whether they subscribe,
-    a sign-out form with their CSRF token)."""
+    links to their account and to the sign-out page), rendered once per state and language
+    in this process."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return frame.anonymous_reader
-    # The menu shows the reader's state (readers.menu) and carries their CSRF token: it is
-    # rendered once per state and language in this process with a placeholder for the
-    # token, which is put in per request.
     key = (state_of(request), translation.get_language())
     with _local_lock:
         html = _menus.get(key)
     if html is None:
         # What the menu uses and nothing more: a RequestContext would run every context
         # processor (settings, campaigns, messages...) for a dozen lines of HTML.
-        context = Context({"request": request, "csrf_token": _CSRF_PLACEHOLDER})
-        html = get_template(READER_MENU).template.render(context)
+        html = get_template(READER_MENU).template.render(Context({"request": request}))
         with _local_lock:
             _menus[key] = html
-    return html.replace(_CSRF_PLACEHOLDER, get_token(request))
+    return html
 
 
 def meter_notice_html(decision, language: str) -> str:

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
@@ -12,7 +11,7 @@ urlpatterns = [
     # Before the link pattern, which would take "code" for a token.
     path("sign-in/link/code/", views.sign_in_link_code, name="sign-in-link-code"),
     path("sign-in/link/<str:token>/", views.sign_in_link_confirm, name="sign-in-link-confirm"),
-    path("sign-out/", auth_views.LogoutView.as_view(next_page="/"), name="sign-out"),
+    path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
     path("sign-out/everywhere/", views.sign_out_everywhere, name="sign-out-everywhere"),
     path("sign-up/", views.sign_up, name="sign-up"),
     path("verify/resend/", views.resend_verification, name="verify-email-resend"),

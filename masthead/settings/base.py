@@ -84,8 +84,6 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    # Its response half runs just before the one above (masthead.core.middleware).
-    "masthead.core.middleware.HeldCsrfCookieMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "masthead.core.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -142,10 +142,15 @@ def test_a_signed_in_reader_opens_the_account_menu_by_keyboard_and_signs_out(
     summary = header(page).locator(".account-menu summary")
     tab_to(page, summary)
     page.keyboard.press("Enter")
-    sign_out = header(page).get_by_role("button", name="Sign out")
+    sign_out = header(page).get_by_role("link", name="Sign out")
     tab_to(page, sign_out)
     page.keyboard.press("Enter")
-    # then they are signed out
+    # then the sign-out page asks them to confirm, and its button signs them out
+    page.wait_for_url(live_server.url + "/account/sign-out/")
+    expect(page.locator("main").get_by_text(account.email)).to_be_visible()
+    button = page.get_by_role("button", name="Sign out")
+    tab_to(page, button)
+    page.keyboard.press("Enter")
     page.wait_for_url(live_server.url + "/")
     expect(header(page).get_by_role("link", name="Sign in")).to_be_visible()
     expect(header(page).locator(".account-menu")).to_have_count(0)
@@ -174,7 +179,8 @@ def test_the_menu_works_without_javascript(new_page, live_server, publication):
     sign_in(page, live_server, account)
     page.goto(live_server.url + publication.lead.url)
     header(page).locator(".account-menu summary").click()
-    header(page).get_by_role("button", name="Sign out").click()
+    header(page).get_by_role("link", name="Sign out").click()
+    page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(live_server.url + "/")
     expect(header(page).get_by_role("link", name="Sign in")).to_be_visible()
 

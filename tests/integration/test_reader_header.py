@@ -14,7 +14,6 @@ from django.utils import timezone
 from wagtail.models import Site
 
 from masthead.access.models import MeterSettings
-from masthead.news import rendering
 from masthead.subscriptions.models import Subscription
 from masthead.urls import urlpatterns as site_urlpatterns
 from tests.integration.subscription_factories import make_plan, make_reader
@@ -84,9 +83,10 @@ def assert_shows_subscriber(header, subscriber):
     assert header.select_one(".reader-menu__subscriber").get_text(strip=True) == "Subscriber"
     assert header.select_one(".reader-menu__subscribe") is None
     assert header.select_one(".reader-menu__sign-in") is None
-    sign_out = header.select_one('.account-menu form[method="post"]')
-    assert sign_out["action"] == "/account/sign-out/"
-    assert sign_out.select_one('input[name="csrfmiddlewaretoken"]')["value"]
+    sign_out = header.select_one(".account-menu a.account-menu__sign-out")
+    assert sign_out["href"] == "/account/sign-out/"
+    assert header.select_one(".account-menu form") is None
+    assert header.select_one('input[name="csrfmiddlewaretoken"]') is None
 
 
 def assert_shows_anonymous(header, path, *strangers):
@@ -210,40 +210,55 @@ def test_a_display_name_that_is_too_long_is_refused_with_the_error_beside_the_fi
     assert reader.display_name == ""
 
 
-def test_signing_out_from_the_header_needs_a_post_and_ends_the_session(site, other_reader):
+def sign_out_form(client, url: str):
+    page = client.get(url)
+    assert page.status_code == 200
+    return BeautifulSoup(page.content, "html.parser").select_one(f'form[action="{url}"]')
+
+
+def test_signing_out_from_the_header_takes_the_sign_out_pages_button(site, other_reader):
+    # given a signed-in reader on an article
     client = Client(enforce_csrf_checks=True)
     client.force_login(other_reader)
     header = header_of(client.get(site["world"].url))
-    form = header.select_one(".account-menu form")
+    # when they follow the menu's Sign out link
+    url = header.select_one(".account-menu__sign-out")["href"]
+    form = sign_out_form(client, url)
+    # then opening the page alone has not signed them out
+    assert header_of(client.get("/")).select_one(".account-menu") is not None
+    # and its button does, with the token the page carries
+    assert form["method"] == "post"
     token = form.select_one('input[name="csrfmiddlewaretoken"]')["value"]
+    assert form.select_one("button").get_text(strip=True) == "Sign out"
     response = client.post(form["action"], {"csrfmiddlewaretoken": token})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == "/"
     assert header_of(client.get("/")).select_one(".reader-menu__sign-in") is not None
+    # and the page now says they are signed out, with no button
+    assert sign_out_form(client, url) is None
+    assert "You are signed out." in client.get(url).content.decode()
 
 
-def test_readers_of_one_name_on_an_article_each_sign_out_with_their_own_token(site):
-    # given two readers who share a display name and state, so their article menus are made
-    # from one render (news.rendering keeps it per name, state and language)
+def test_signing_out_takes_the_readers_own_token(site):
+    # given two signed-in readers who share a display name and state, so their article
+    # menus are one render (news.rendering keeps it per state and language)
     first, second = make_reader(), make_reader()
+    clients = []
     for reader in (first, second):
         reader.display_name = "Pat Same"
         reader.save()
-    clients = []
-    for reader in (first, second):
         client = Client(enforce_csrf_checks=True)
         client.force_login(reader)
         clients.append(client)
-    forms = [header_of(c.get(site["lead"].url)).select_one(".account-menu form") for c in clients]
+    menus = [str(header_of(c.get(site["lead"].url)).select_one(".account-menu")) for c in clients]
+    assert menus[0] == menus[1] and "csrfmiddlewaretoken" not in menus[0]
+    # then each sign-out page carries a token of its own reader
+    forms = [sign_out_form(c, "/account/sign-out/") for c in clients]
     tokens = [form.select_one('input[name="csrfmiddlewaretoken"]')["value"] for form in forms]
-    # then each page carries a token of its own reader, never the placeholder it was made with
-    assert tokens[0] != tokens[1]
-    for client in clients:
-        assert rendering._CSRF_PLACEHOLDER not in client.get(site["lead"].url).content.decode()
-    # and each signs out with it; the other's token does not sign the second reader out
-    refused = clients[1].post(forms[1]["action"], {"csrfmiddlewaretoken": tokens[0]})
+    # and the other's token does not sign the second reader out
+    refused = clients[1].post("/account/sign-out/", {"csrfmiddlewaretoken": tokens[0]})
     assert refused.status_code == 403
-    for client, form, token in zip(clients, forms, tokens, strict=True):
-        response = client.post(form["action"], {"csrfmiddlewaretoken": token})
+    for client, token in zip(clients, tokens, strict=True):
+        response = client.post("/account/sign-out/", {"csrfmiddlewaretoken": token})
         assert response.status_code == 302
         assert header_of(client.get("/")).select_one(".reader-menu__sign-in") is not None
 
