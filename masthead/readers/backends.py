@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 
+from masthead.access import entitlements
 from masthead.core.generations import forget_with_transaction
 
 # The signed-in reader of every request, from the shared cache: deleted on every save or
@@ -54,13 +55,17 @@ class EmailBackend(ModelBackend):
 
     def get_user(self, user_id):
         """The session's account, as ModelBackend finds it, through the cache. Only the row
-        is cached, never permissions: those are asked of the database when needed."""
+        is cached, never permissions: those are asked of the database when needed. The
+        entitlement provider's facts for the account come in the same round trip
+        (access.entitlements: every page a subscriber reads needs them)."""
         key = _user_key(user_id)
-        user = cache.get(key)
+        found = cache.get_many([key, *entitlements.cache_keys(user_id)])
+        user = found.get(key)
         if user is None:
             user = super().get_user(user_id)
             if user is not None:
                 cache.set(key, user, USER_CACHE_TIMEOUT)
         if user is None or not self.user_can_authenticate(user):
             return None
+        entitlements.read_with_account(user, found)  # after the cache has its copy
         return user

@@ -12,11 +12,11 @@ class SubscriptionsConfig(AppConfig):
         from masthead.access import entitlements
 
         from . import checks  # noqa: F401 - registers the system checks
-        from .fetch import entitlement_for_request, forget_entitlements
+        from .fetch import entitlement_for_request, entitlements_key, forget_entitlements
         from .models import Subscription
 
         # The access rules ask this app what a signed-in reader's subscription is.
-        entitlements.provide(entitlement_for_request)
+        entitlements.provide(entitlement_for_request, cache_key=entitlements_key)
 
         for signal in (post_save, post_delete):
             signal.connect(

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 
+from masthead.access import entitlements
 from masthead.access.policy import Status, is_entitled
 from masthead.access.policy import Subscription as Entitlement
 from masthead.core import clock
@@ -71,12 +72,16 @@ def entitlements_key(user_id) -> str:
 
 def entitlement_for_request(user, now: datetime) -> Entitlement | None:
     """entitlement_for for the access gate, from the shared cache when it has them: every
-    page a subscriber reads needs them. Whether they give access is still decided at `now`,
-    so a period that ends is over on time. A dead cache is a miss (IGNORE_EXCEPTIONS)."""
+    page a subscriber reads needs them, so the sign-in backend reads them in the same round
+    trip as the account (access.entitlements). Whether they give access is still decided at
+    `now`, so a period that ends is over on time. A dead cache is a miss
+    (IGNORE_EXCEPTIONS)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     key = entitlements_key(user.pk)
-    found = cache.get(key)
+    found = entitlements.taken_with_account(user)  # read with the account, if it was
+    if found is None:
+        found = cache.get(key)
     if found is None:
         found = tuple(_entitlements(_subscriptions(user)))
         cache.set(key, found, ENTITLEMENTS_TIMEOUT)
@@ -85,6 +90,7 @@ def entitlement_for_request(user, now: datetime) -> Entitlement | None:
 
 def forget_entitlements(sender, instance, **kwargs) -> None:
     """post_save / post_delete receiver for subscriptions."""
+    entitlements.changed()
     forget_with_transaction(entitlements_key(instance.user_id), kwargs.get("using"))
 
 

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from masthead.readers.backends import EmailBackend
 from masthead.subscriptions import actions
-from masthead.subscriptions.fetch import entitlement_for_request
+from masthead.subscriptions.fetch import entitlement_for_request, entitlements_key
 from masthead.subscriptions.models import Subscription
 from tests.integration.subscription_factories import (
     DAY,
@@ -96,3 +96,29 @@ def test_a_change_after_the_account_was_read_is_seen_in_the_same_request(
     assert entitlement_for_request(user, NOW).status == "active"
     actions.expire(subscription=subscriber, now=NOW)  # e.g. a refund inside the same request
     assert entitlement_for_request(user, NOW).status != "active"
+
+
+def test_a_change_between_reading_the_account_and_asking_is_seen(exclusive, subscriber, client):
+    # given a subscriber's account read with its cached entitlements, as a request reads it
+    # before a view changes the subscription (a checkout's return, a cancellation)
+    assert reads_in_full(client, exclusive)  # the account and the entitlements cached
+    user = EmailBackend().get_user(subscriber.user_id)
+    # when the subscription ends before anything asks for the entitlements
+    actions.expire(subscription=subscriber, now=NOW)
+    # then the first ask already sees it
+    assert entitlement_for_request(user, NOW).status != "active"
+
+
+def test_the_entitlements_read_with_the_account_are_the_ones_the_page_uses(
+    exclusive, subscriber, client, cache_reads
+):
+    # given a subscriber whose account and entitlements are cached
+    assert reads_in_full(client, exclusive)
+    cache_reads.clear()
+    # when they open the article again
+    assert reads_in_full(client, exclusive)
+    # then the entitlements came with the account, and nothing asked for them alone
+    key = entitlements_key(subscriber.user_id)
+    with_account = [keys for kind, keys in cache_reads if kind == "get_many" and key in keys]
+    assert with_account and any(k.startswith("masthead:user:") for k in with_account[0])
+    assert ("get", [key]) not in cache_reads
