@@ -40,3 +40,25 @@ def test_page_has_no_serious_or_critical_accessibility_violations(
 
     blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
     assert not blocking, f"axe on {path}:\n{describe(blocking)}"
+
+
+@pytest.mark.parametrize("path", ["/account/", "/account/sign-out/"])
+def test_a_signed_in_readers_page_has_no_serious_or_critical_violations(
+    page, live_server, publication, django_user_model, path
+):
+    password = "a long accessibility-test password"
+    django_user_model.objects.create_user(
+        username="axe", email="axe@example.com", password=password, email_verified=True
+    )
+    page.goto(live_server.url + "/account/sign-in/?next=" + path)
+    page.get_by_label("E-mail address").fill("axe@example.com")
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("main").get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url + path)
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(".skip-link")).to_have_css("position", "absolute")
+
+    results = Axe().run(page)
+
+    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
+    assert not blocking, f"axe on {path}:\n{describe(blocking)}"
