@@ -79,7 +79,15 @@ def _sign_in(request, user, account: str, destination: str):
     return response
 
 
-class SignInView(auth_views.LoginView):
+class PublicationNamed:
+    """For Django's LoginView and LogoutView, which name the site after the request's host
+    ("127.0.0.1:8000") in their context: extra_context is applied last, so the
+    publication's name wins."""
+
+    extra_context = {"site_name": settings.MASTHEAD_SITE_NAME}
+
+
+class SignInView(PublicationNamed, auth_views.LoginView):
     """Password sign-in. Failed passwords are limited per account and client network and
     per network (ratelimit.begin_sign_in); this browser, once signed in, is exempt for the
     account, so a stranger's failures never lock its owner out."""
@@ -87,9 +95,6 @@ class SignInView(auth_views.LoginView):
     form_class = forms.SignInForm
     template_name = "readers/sign_in.html"
     redirect_authenticated_user = True
-    # Django's LoginView names the site after the request's host ("127.0.0.1:8000");
-    # extra_context is applied last, so the publication's name wins.
-    extra_context = {"site_name": settings.MASTHEAD_SITE_NAME}
 
     def post(self, request, *args, **kwargs):
         account = request.POST.get("username", "")
@@ -330,7 +335,7 @@ def change_email(request):
     return render(request, template, {"form": form})
 
 
-class SignOutView(auth_views.LogoutView):
+class SignOutView(PublicationNamed, auth_views.LogoutView):
     """Django's sign-out (POST, CSRF-checked, then home), and on GET a page with the one
     button that signs out. The site header's menu links here instead of carrying a form:
     a form needs the reader's CSRF token, and Django masks it afresh for every response
@@ -340,8 +345,6 @@ class SignOutView(auth_views.LogoutView):
     http_method_names = ["get", "post", "options"]
     template_name = "readers/sign_out.html"
     next_page = "/"
-    # Django's auth views name the site after the request's host; ours has a name.
-    extra_context = {"site_name": settings.MASTHEAD_SITE_NAME}
 
 
 @login_required
