@@ -108,6 +108,15 @@ def page(new_page):
     return new_page()
 
 
+def sign_in(page, live_server, email, password, next_path="/account/"):
+    """Signs in through the sign-in form, as a reader would, and waits for `next_path`."""
+    page.goto(f"{live_server.url}/account/sign-in/?next={next_path}")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("main").get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url + next_path)
+
+
 # --- A small publication -------------------------------------------------------------------
 
 

@@ -4,6 +4,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from .conftest import sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
 BLOCKING = {"serious", "critical"}
@@ -50,11 +52,7 @@ def test_a_signed_in_readers_page_has_no_serious_or_critical_violations(
     django_user_model.objects.create_user(
         username="axe", email="axe@example.com", password=password, email_verified=True
     )
-    page.goto(live_server.url + "/account/sign-in/?next=" + path)
-    page.get_by_label("E-mail address").fill("axe@example.com")
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("main").get_by_role("button", name="Sign in").click()
-    page.wait_for_url(live_server.url + path)
+    sign_in(page, live_server, "axe@example.com", password, next_path=path)
     page.wait_for_load_state("networkidle")
     expect(page.locator(".skip-link")).to_have_css("position", "absolute")
 

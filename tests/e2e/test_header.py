@@ -14,6 +14,7 @@ from masthead.news.models import SectionPage
 from masthead.subscriptions.models import Plan, Subscription
 
 from .conftest import _publish
+from .conftest import sign_in as signing_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
@@ -56,10 +57,7 @@ def subscribe(user):
 
 
 def sign_in(page, live_server, account):
-    page.goto(live_server.url + "/account/sign-in/?next=/account/")
-    page.get_by_label("E-mail address").fill(account.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Sign in").click()
+    signing_in(page, live_server, account.email, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
 
 

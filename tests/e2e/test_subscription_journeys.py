@@ -29,6 +29,7 @@ from masthead.subscriptions.models import Offer, Plan
 from masthead.subscriptions.offers import Interval, add_periods
 
 from .conftest import _article, _home, _publish
+from .conftest import sign_in as signing_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
@@ -176,10 +177,7 @@ def link_in_mail(outbox, address, path):
 
 
 def sign_in(page, live_server, account):
-    page.goto(live_server.url + "/account/sign-in/?next=/account/")
-    page.get_by_label("E-mail address").fill(account.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    signing_in(page, live_server, account.email, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
 
 
