@@ -123,6 +123,21 @@ def reader(client):
 
 
 @pytest.fixture
+def rendered_templates():
+    """The name of each template rendered from here on, in order."""
+    from django.test.signals import template_rendered
+
+    names = []
+
+    def record(sender, template, **kwargs):
+        names.append(template.name)
+
+    template_rendered.connect(record)
+    yield names
+    template_rendered.disconnect(record)
+
+
+@pytest.fixture
 def cache_reads(monkeypatch):
     """Each read the shared cache is asked for, as ("get" | "get_many", [keys]), in order."""
     from django.core.cache import cache

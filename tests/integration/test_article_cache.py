@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from django.db import connection, router
 from django.test import Client
-from django.test.signals import template_rendered
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction, Site
@@ -47,18 +46,6 @@ def _news_snapshot(_site_snapshot, django_db_blocker):
 def news(site, _news_snapshot):
     site.update(restore_or_build(_news_snapshot, add_news, on=site))
     return site
-
-
-@pytest.fixture
-def rendered_templates():
-    names = []
-
-    def record(sender, template, **kwargs):
-        names.append(template.name)
-
-    template_rendered.connect(record)
-    yield names
-    template_rendered.disconnect(record)
 
 
 def html(response) -> str:

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
-from django.test.signals import template_rendered
 from django.utils import timezone
 from wagtail.models import Site
 
@@ -23,18 +22,6 @@ pytestmark = pytest.mark.django_db
 # The site's routes without site search, for the header of a site that has none
 # (pytest.mark.urls names this module).
 urlpatterns = [route for route in site_urlpatterns if getattr(route, "name", None) != "search"]
-
-
-@pytest.fixture
-def rendered_templates():
-    names = []
-
-    def record(sender, template, **kwargs):
-        names.append(template.name)
-
-    template_rendered.connect(record)
-    yield names
-    template_rendered.disconnect(record)
 
 
 @pytest.fixture
