@@ -7,10 +7,13 @@ class ReadersConfig(AppConfig):
     verbose_name = "Readers"
 
     def ready(self):
+        from django.core.signals import request_finished, request_started
         from django.db.models.signals import post_delete, post_save
 
-        from .backends import forget_user
+        from .backends import forget_read_with_session, forget_user
         from .models import User
 
         for signal in (post_save, post_delete):
             signal.connect(forget_user, sender=User, dispatch_uid=f"readers-user-{id(signal)}")
+        for signal in (request_started, request_finished):
+            signal.connect(forget_read_with_session, dispatch_uid=f"readers-read-{id(signal)}")

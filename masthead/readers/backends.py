@@ -1,6 +1,8 @@
+from contextvars import ContextVar
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache
 
 from masthead.access import entitlements
 from masthead.core.generations import forget_with_transaction
@@ -12,12 +14,51 @@ from masthead.core.generations import forget_with_transaction
 USER_CACHE_TIMEOUT = 60
 
 
+# The cache the accounts are kept in (`cache`), which the session engine reads ahead from.
+ACCOUNT_CACHE_ALIAS = DEFAULT_CACHE_ALIAS
+
+# What the session engine read ahead for this request's account (read_with_session), until
+# the backend takes it or the request ends: (account id as the session holds it, found).
+_read_with_session: ContextVar[tuple[str, dict] | None] = ContextVar(
+    "masthead_read_with_session", default=None
+)
+
+
 def _user_key(user_id) -> str:
     return f"masthead:user:{user_id}"
 
 
+def account_keys(user_id) -> list[str]:
+    """The shared-cache keys read for a signed-in account: the account, and the entitlement
+    provider's facts for it (access.entitlements)."""
+    return [_user_key(user_id), *entitlements.cache_keys(user_id)]
+
+
+def read_with_session(user_id: str, found: dict) -> None:
+    """Hand over what the session's round trip found under account_keys(user_id) (masthead.
+    readers.sessions): the next get_user of this request, for that account, uses it instead
+    of asking the cache again."""
+    _read_with_session.set((str(user_id), found))
+
+
+def forget_read_with_session(**kwargs) -> None:
+    """Nothing read ahead outlives its request, nor a change to an account (receiver of
+    request_started, request_finished and the account's post_save / post_delete)."""
+    _read_with_session.set(None)
+
+
+def _taken_with_session(user_id) -> dict | None:
+    held = _read_with_session.get()
+    if held is None:
+        return None
+    _read_with_session.set(None)  # once
+    account, found = held
+    return found if account == str(user_id) else None
+
+
 def forget_user(sender, instance, **kwargs) -> None:
     """post_save / post_delete receiver for accounts."""
+    forget_read_with_session()
     forget_with_transaction(_user_key(instance.pk), kwargs.get("using"))
 
 
@@ -57,9 +98,12 @@ class EmailBackend(ModelBackend):
         """The session's account, as ModelBackend finds it, through the cache. Only the row
         is cached, never permissions: those are asked of the database when needed. The
         entitlement provider's facts for the account come in the same round trip
-        (access.entitlements: every page a subscriber reads needs them)."""
+        (access.entitlements: every page a subscriber reads needs them), or in the session's
+        when its key names the account (masthead.readers.sessions)."""
         key = _user_key(user_id)
-        found = cache.get_many([key, *entitlements.cache_keys(user_id)])
+        found = _taken_with_session(user_id)
+        if found is None:
+            found = cache.get_many(account_keys(user_id))
         user = found.get(key)
         if user is None:
             user = super().get_user(user_id)

@@ -173,7 +173,9 @@ if REDIS_URL:
     # django-redis: "default" fails soft, "strict" raises (masthead.settings.caching).
     CACHES = redis_caches(REDIS_URL, CACHE_KEY_PREFIX)
     # Sessions read from Redis, written to both; a lost Redis falls back to the database.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Django's cached_db, whose keys name the signed-in account so the account comes in the
+    # same round trip as the session (masthead.readers.sessions).
+    SESSION_ENGINE = "masthead.readers.sessions"
 else:
     # One process's memory (make demo); both names share one store.
     CACHES = {

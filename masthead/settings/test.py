@@ -16,6 +16,9 @@ CACHES = {
     }
     for name in ("default", "strict")
 }
+# Production's session engine (with Redis; the demo keeps Django's database sessions), over
+# the local-memory cache: every test that signs in goes through it.
+SESSION_ENGINE = "masthead.readers.sessions"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The mail queue sends each message as it is queued, so a test reads mail.outbox right after
 # the request; tests/integration/test_mail_queue.py runs the database queue and its worker.
