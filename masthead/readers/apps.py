@@ -7,7 +7,7 @@ class ReadersConfig(AppConfig):
     verbose_name = "Readers"
 
     def ready(self):
-        from django.core.signals import request_finished, request_started
+        from django.core.signals import request_finished
         from django.db.models.signals import post_delete, post_save
 
         from .backends import forget_read_with_session, forget_user
@@ -15,5 +15,4 @@ class ReadersConfig(AppConfig):
 
         for signal in (post_save, post_delete):
             signal.connect(forget_user, sender=User, dispatch_uid=f"readers-user-{id(signal)}")
-        for signal in (request_started, request_finished):
-            signal.connect(forget_read_with_session, dispatch_uid=f"readers-read-{id(signal)}")
+        request_finished.connect(forget_read_with_session, dispatch_uid="readers-read-ahead")

@@ -42,8 +42,9 @@ def read_with_session(user_id: str, found: dict) -> None:
 
 
 def forget_read_with_session(**kwargs) -> None:
-    """Nothing read ahead outlives its request, nor a change to an account (receiver of
-    request_started, request_finished and the account's post_save / post_delete)."""
+    """Nothing read ahead outlives its request, another session's load, nor a change to an
+    account (receiver of request_finished and the account's post_save / post_delete; called
+    by every session load)."""
     _read_with_session.set(None)
 
 

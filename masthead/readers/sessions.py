@@ -75,6 +75,7 @@ class SessionStore(cached_db.SessionStore):
         super().save(must_create)
 
     def load(self) -> dict:
+        backends.forget_read_with_session()  # whatever this request reads ahead, nothing older
         account = account_in_key(self.session_key)
         if account is None or settings.SESSION_CACHE_ALIAS != backends.ACCOUNT_CACHE_ALIAS:
             return super().load()

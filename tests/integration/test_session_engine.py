@@ -129,7 +129,10 @@ def test_read_ahead_is_used_only_for_its_account_once_and_not_after_the_request(
     assert backends._taken_with_session(1) is found
     assert backends._taken_with_session(1) is None  # once
     backends.read_with_session("1", found)
-    request_finished.send(sender=None)
+    SessionStore("x" * 32).load()  # another session loaded: what was read for one before goes
+    assert backends._taken_with_session(1) is None
+    backends.read_with_session("1", found)
+    request_finished.send(sender=None)  # last: Django's receivers close the connection
     assert backends._taken_with_session(1) is None
 
 
