@@ -53,25 +53,29 @@ def _nameable(account) -> str | None:
     return str(int(account))
 
 
-class SessionStore(cached_db.SessionStore):
-    def _account(self) -> str | None:
-        """The account this session holds, as a key can name it, or None."""
-        return _nameable(getattr(self, "_session_cache", {}).get(SESSION_KEY))
+def _account_held(data: dict) -> str | None:
+    """The account a session's data holds, as a key can name it, or None."""
+    return _nameable(data.get(SESSION_KEY))
 
+
+class SessionStore(cached_db.SessionStore):
     def _get_new_session_key(self) -> str:
-        # Django's 32 random characters (checked unused), and the account if there is one.
+        # Django's 32 random characters (checked unused), and the account if there is one
+        # (the data being saved under the new key: create() runs with it in place).
         key = super()._get_new_session_key()
-        account = self._account()
+        account = _account_held(getattr(self, "_session_cache", {}))
         return key if account is None else f"{key}{_SEPARATOR}{int_to_base36(int(account))}"
 
     def save(self, must_create: bool = False) -> None:
-        if not must_create and self.session_key:
-            holds = _nameable(self._get_session().get(SESSION_KEY))
-            if account_in_key(self.session_key) != holds:
-                # Another account (or none) than its key names: cycle_key saves the session
-                # under a new key (create(), the data kept) and deletes the old one.
-                self.cycle_key()
-                return
+        if (
+            not must_create
+            and self.session_key
+            and account_in_key(self.session_key) != _account_held(self._get_session())
+        ):
+            # Another account (or none) than its key names: cycle_key saves the session under
+            # a new key (create(), the data kept) and deletes the old one.
+            self.cycle_key()
+            return
         super().save(must_create)
 
     def load(self) -> dict:
@@ -87,6 +91,6 @@ class SessionStore(cached_db.SessionStore):
         data = found.get(self.cache_key)
         if data is None:  # not in the cache: cached_db reads the database (and caches it)
             return super().load()
-        if _nameable(data.get(SESSION_KEY)) == account:
+        if _account_held(data) == account:
             backends.read_with_session(account, found)
         return data
